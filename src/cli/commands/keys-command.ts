@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { workspaceDir } from '../main.js';
+import { printJson, printTable } from '../output.js';
+import { openWorkspaceAccess } from '../workspace-access.js';
+
+export function registerKeysCommand(program: Command): void {
+  const keys = program.command('keys').description('manage write keys (sources) and admin keys');
+  keys
+    .command('create')
+    .description('create a key; it is printed once and stored only as a hash')
+    .requiredOption('--kind <kind>', 'write | admin')
+    .option('--name <name>', 'a name to recognise it by')
+    .option('--source <source>', 'source a write key belongs to (default: the first in refinery.yaml)')
+    .option('--json', 'print the result as JSON')
+    .action(async (options: { kind: string; name?: string; source?: string; json?: boolean }) => {
+      if (options.kind !== 'write' && options.kind !== 'admin') {
+        keys.error(`--kind must be "write" or "admin", not "${options.kind}"`, { exitCode: 2 });
+      }
+      const access = await openWorkspaceAccess(workspaceDir(program.opts()));
+      try {
+        const created = await access.createKey({
+          kind: options.kind as 'write' | 'admin',
+          ...(options.name ? { name: options.name } : {}),
+          ...(options.source ? { source: options.source } : {}),
+        });
+        if (options.json) printJson(created);
+        else {
+          console.log(created.key);
+          console.error(
+            `(${created.kind} key "${created.name}"${created.source ? ` for source ${created.source}` : ''}; shown only now)`,
+          );
+        }
+      } finally {
+        await access.close();
+      }
+    });
+  keys
+    .command('list')
+    .description('list keys (never the keys themselves)')
+    .option('--json', 'print as JSON')
+    .action(async (options: { json?: boolean }) => {
+      const access = await openWorkspaceAccess(workspaceDir(program.opts()));
+      try {
+        const list = await access.listKeys();
+        if (options.json) printJson(list);
+        else printTable(list, ['id', 'kind', 'name', 'source', 'prefix', 'createdAt', 'revokedAt']);
+      } finally {
+        await access.close();
+      }
+    });
+  keys
+    .command('revoke <id>')
+    .description('revoke a key by id')
+    .option('--json', 'print as JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const access = await openWorkspaceAccess(workspaceDir(program.opts()));
+      try {
+        const revoked = await access.revokeKey(id);
+        if (options.json) printJson({ id, revoked });
+        else console.log(revoked ? `Revoked ${id}` : `No live key ${id}`);
+        if (!revoked) process.exitCode = 1;
+      } finally {
+        await access.close();
+      }
+    });
+}

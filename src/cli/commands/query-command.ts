@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { workspaceDir } from '../main.js';
+import { printJson, printTable } from '../output.js';
+import { openWorkspaceAccess } from '../workspace-access.js';
+
+export function registerQueryCommand(program: Command): void {
+  program
+    .command('query <sql>')
+    .description('run one read-only SELECT over the public views (events, orders, customers, products, …)')
+    .option('--json', 'print {columns, rows, truncated} as JSON')
+    .action(async (sql: string, options: { json?: boolean }) => {
+      const access = await openWorkspaceAccess(workspaceDir(program.opts()));
+      try {
+        const result = await access.query(sql);
+        if (options.json) printJson(result);
+        else {
+          printTable(
+            result.rows,
+            result.columns.map((c) => c.name),
+          );
+          console.error(
+            `(${result.rows.length} row${result.rows.length === 1 ? '' : 's'}${result.truncated ? ', truncated' : ''})`,
+          );
+        }
+      } finally {
+        await access.close();
+      }
+    });
+}

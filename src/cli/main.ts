@@ -1,0 +1,54 @@
+import { resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { readEnvironment } from '../config/environment.js';
+import { isRefineryError } from '../core/errors.js';
+import { registerDemoCommand } from './commands/demo-command.js';
+import { registerImportCommand } from './commands/import-command.js';
+import { registerInitCommand } from './commands/init-command.js';
+import { registerKeysCommand } from './commands/keys-command.js';
+import { registerQueryCommand } from './commands/query-command.js';
+import { registerServeCommand } from './commands/serve-command.js';
+
+/** The workspace folder: --dir, else REFINERY_DIR, else the current folder. */
+export function workspaceDir(options: { dir?: string }): string {
+  return resolve(options.dir ?? readEnvironment().workspaceDir ?? process.cwd());
+}
+
+export function buildProgram(): Command {
+  const program = new Command('refinery')
+    .description('Refinery: a self-hosted customer data platform')
+    .version('0.1.0')
+    .addOption(new Option('--dir <folder>', 'workspace folder (default: REFINERY_DIR or the current folder)'))
+    .showHelpAfterError()
+    .exitOverride();
+  registerInitCommand(program);
+  registerServeCommand(program);
+  registerKeysCommand(program);
+  registerQueryCommand(program);
+  registerImportCommand(program);
+  registerDemoCommand(program);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 a failure, 2 bad usage. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (isRefineryError(error)) {
+      process.stderr.write(`refinery: ${error.message}\n`);
+      if (error.details.field) process.stderr.write(`  field: ${error.details.field}\n`);
+      process.stderr.write(`  (${error.code})\n`);
+      return 1;
+    }
+    process.stderr.write(
+      `refinery: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return 1;
+  }
+}

@@ -1,0 +1,200 @@
+import { createReadStream, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Readable } from 'node:stream';
+import { createApiKey, describeKey } from '../access/api-keys.js';
+import { loadWorkspaceConfig, type WorkspaceConfig } from '../config/workspace-config.js';
+import { RefineryError } from '../core/errors.js';
+import { runImport } from '../imports/run-import.js';
+import { findRunningServer, type ServerFile } from '../runtime/server-file.js';
+import type { ImportProgress, ImportReport, ImportTarget } from '../store/import-types.js';
+import { openStore } from '../store/open-store.js';
+import type { QueryResult } from '../store/query-result.js';
+import type { ApiKeyKind, Store } from '../store/store.js';
+import { workspacePaths } from '../workspace/workspace-paths.js';
+
+export interface KeyDescription {
+  readonly id: string;
+  readonly kind: ApiKeyKind;
+  readonly name: string;
+  readonly source: string | null;
+  readonly prefix: string;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
+}
+
+export interface ImportRequest {
+  readonly file: string;
+  readonly target: ImportTarget;
+  readonly format?: string;
+  readonly map: readonly string[];
+}
+
+/**
+ * What CLI commands need from a workspace, whether a server owns its database (then every call goes
+ * through the server's API, since DuckDB admits one writing process) or not (then the file is opened here).
+ */
+export interface WorkspaceAccess {
+  readonly config: WorkspaceConfig;
+  readonly via: 'server' | 'direct';
+  createKey(request: {
+    kind: ApiKeyKind;
+    name?: string;
+    source?: string;
+  }): Promise<KeyDescription & { key: string }>;
+  listKeys(): Promise<KeyDescription[]>;
+  revokeKey(id: string): Promise<boolean>;
+  query(sql: string): Promise<QueryResult>;
+  importFile(request: ImportRequest, onProgress: (progress: ImportProgress) => void): Promise<ImportReport>;
+  close(): Promise<void>;
+}
+
+export async function openWorkspaceAccess(dir: string): Promise<WorkspaceAccess> {
+  const config = loadWorkspaceConfig(dir);
+  const paths = workspacePaths(dir, config);
+  const server = findRunningServer(paths.serverFile);
+  if (server) return new ServerAccess(config, server);
+  const store = await openStore(config.store.url, { databaseFile: paths.databaseFile });
+  return new DirectAccess(config, store);
+}
+
+class DirectAccess implements WorkspaceAccess {
+  readonly via = 'direct' as const;
+  constructor(
+    readonly config: WorkspaceConfig,
+    private readonly store: Store,
+  ) {}
+
+  async createKey(request: { kind: ApiKeyKind; name?: string; source?: string }) {
+    const source =
+      request.kind === 'write' ? (request.source ?? this.config.sources[0]?.name ?? 'default') : null;
+    if (source && !this.config.sources.some((s) => s.name === source)) {
+      throw new RefineryError('REFINERY_ERR_INVALID_FIELD', `No source "${source}" in refinery.yaml.`, {
+        field: 'source',
+      });
+    }
+    const created = await createApiKey(this.store, {
+      kind: request.kind,
+      ...(request.name ? { name: request.name } : {}),
+      source,
+    });
+    return { key: created.key, ...describeKey(created.row) };
+  }
+
+  async listKeys() {
+    return (await this.store.keys.list()).map(describeKey);
+  }
+
+  revokeKey(id: string) {
+    return this.store.keys.revoke(id, new Date());
+  }
+
+  query(sql: string) {
+    return this.store.readOnlyQuery(sql, {
+      timeoutMs: this.config.limits.queryTimeoutMs,
+      maxRows: this.config.limits.queryMaxRows,
+    });
+  }
+
+  importFile(request: ImportRequest, onProgress: (progress: ImportProgress) => void) {
+    return runImport(
+      this.store,
+      {
+        file: request.file,
+        fileName: basename(request.file),
+        target: request.target,
+        ...(request.format ? { format: request.format as never } : {}),
+        map: [...request.map],
+      },
+      onProgress,
+    );
+  }
+
+  async close() {
+    await this.store.checkpoint().catch(() => undefined);
+    await this.store.close();
+  }
+}
+
+class ServerAccess implements WorkspaceAccess {
+  readonly via = 'server' as const;
+  constructor(
+    readonly config: WorkspaceConfig,
+    private readonly server: ServerFile,
+  ) {}
+
+  async createKey(request: { kind: ApiKeyKind; name?: string; source?: string }) {
+    return this.call<KeyDescription & { key: string }>('POST', '/v1/keys', request);
+  }
+
+  async listKeys() {
+    return (await this.call<{ keys: KeyDescription[] }>('GET', '/v1/keys')).keys;
+  }
+
+  async revokeKey(id: string) {
+    try {
+      return (await this.call<{ revoked: boolean }>('DELETE', `/v1/keys/${encodeURIComponent(id)}`)).revoked;
+    } catch (error) {
+      if (error instanceof RefineryError && error.code === 'REFINERY_ERR_NOT_FOUND') return false;
+      throw error;
+    }
+  }
+
+  query(sql: string) {
+    return this.call<QueryResult>('POST', '/v1/query', { sql });
+  }
+
+  async importFile(request: ImportRequest, onProgress: (progress: ImportProgress) => void) {
+    const size = statSync(request.file).size;
+    let sent = 0;
+    const stream = createReadStream(request.file);
+    stream.on('data', (chunk) => {
+      sent += chunk.length;
+      onProgress({ phase: 'reading', fraction: size > 0 ? (sent / size) * 0.5 : 0.5 });
+    });
+    const params = new URLSearchParams({ as: request.target, fileName: basename(request.file) });
+    if (request.format) params.set('format', request.format);
+    for (const mapping of request.map) params.append('map', mapping);
+    const report = await this.call<ImportReport>('POST', `/v1/imports?${params}`, Readable.toWeb(stream), {
+      'content-type': 'application/octet-stream',
+    });
+    onProgress({ phase: 'done', fraction: 1 });
+    return report;
+  }
+
+  async close() {}
+
+  private async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
+    const isStream = body instanceof ReadableStream;
+    let response: Response;
+    try {
+      response = await fetch(`${this.server.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.server.token}`,
+          ...(body !== undefined && !isStream ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: isStream ? (body as ReadableStream) : JSON.stringify(body) }),
+        ...(isStream ? { duplex: 'half' } : {}),
+      } as RequestInit);
+    } catch (cause) {
+      throw new RefineryError(
+        'REFINERY_ERR_SERVER_UNREACHABLE',
+        `The server registered at ${this.server.url} (pid ${this.server.pid}) did not answer.`,
+        {},
+        { cause },
+      );
+    }
+    const payload = (await response.json()) as Record<string, unknown>;
+    if (!response.ok) {
+      const { code, message, ...details } = payload;
+      throw new RefineryError(code as never, String(message ?? response.statusText), details);
+    }
+    return payload as T;
+  }
+}

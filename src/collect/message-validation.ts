@@ -1,0 +1,140 @@
+import { RefineryError } from '../core/errors.js';
+import { EVENT_TYPES, type EventType } from '../store/event-record.js';
+import { assertSafeJson } from './object-safety.js';
+import { SPEC_KEYS, type ValidMessage } from './segment-message.js';
+import { parseIsoTimestamp } from './timestamps.js';
+
+const MAX_ID_LENGTH = 512;
+const MAX_NAME_LENGTH = 1024;
+const EVENT_TYPE_SET = new Set<string>(EVENT_TYPES);
+
+/**
+ * Checks one message against the Segment Spec and returns it typed, or throws a RefineryError whose
+ * `field` is a path such as `batch[3].userId`. `impliedType` comes from the endpoint (`/v1/track` …).
+ */
+export function validateMessage(
+  raw: unknown,
+  path: string,
+  impliedType: EventType | undefined,
+  maxDepth: number,
+): ValidMessage {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw invalid(path, 'must be a JSON object');
+  }
+  // One walk over the whole message refuses poisoned keys and deep nesting in every field at once.
+  assertSafeJson(raw, path, maxDepth + 1);
+  const message = raw as Record<string, unknown>;
+  const type = readType(message.type, `${path}.type`, impliedType);
+  const userId = readId(message.userId, `${path}.userId`);
+  const anonymousId = readId(message.anonymousId, `${path}.anonymousId`);
+  if (userId === null && anonymousId === null) {
+    throw new RefineryError('REFINERY_ERR_MISSING_FIELD', `${path} needs a userId or an anonymousId.`, {
+      field: `${path}.userId`,
+    });
+  }
+  const event = readText(message.event, `${path}.event`, MAX_NAME_LENGTH);
+  if (type === 'track' && !event) {
+    throw new RefineryError('REFINERY_ERR_MISSING_FIELD', `${path}.event is required for a track call.`, {
+      field: `${path}.event`,
+    });
+  }
+  const groupId = readId(message.groupId, `${path}.groupId`);
+  if (type === 'group' && groupId === null) {
+    throw new RefineryError('REFINERY_ERR_MISSING_FIELD', `${path}.groupId is required for a group call.`, {
+      field: `${path}.groupId`,
+    });
+  }
+  const previousId = readId(message.previousId, `${path}.previousId`);
+  if (type === 'alias' && previousId === null) {
+    throw new RefineryError(
+      'REFINERY_ERR_MISSING_FIELD',
+      `${path}.previousId is required for an alias call.`,
+      {
+        field: `${path}.previousId`,
+      },
+    );
+  }
+  const messageId = readId(message.messageId, `${path}.messageId`) ?? undefined;
+  const timestamp = readTime(message.timestamp ?? message.originalTimestamp, `${path}.timestamp`);
+  const sentAt = readTime(message.sentAt, `${path}.sentAt`);
+  const properties = readObject(message.properties, `${path}.properties`);
+  const traits = readObject(message.traits, `${path}.traits`);
+  const context = readObject(message.context, `${path}.context`);
+  const integrations = readObject(message.integrations, `${path}.integrations`);
+  const extra = collectExtra(message);
+  return {
+    type,
+    messageId,
+    userId,
+    anonymousId,
+    groupId,
+    previousId,
+    event,
+    name: readText(message.name, `${path}.name`, MAX_NAME_LENGTH),
+    category: readText(message.category, `${path}.category`, MAX_NAME_LENGTH),
+    timestamp,
+    sentAt,
+    properties,
+    traits,
+    context,
+    integrations,
+    extra,
+  };
+}
+
+function readType(value: unknown, field: string, impliedType: EventType | undefined): EventType {
+  if (value === undefined || value === null) {
+    if (impliedType) return impliedType;
+    throw new RefineryError('REFINERY_ERR_MISSING_FIELD', `${field} is required in a batch.`, { field });
+  }
+  if (typeof value !== 'string' || !EVENT_TYPE_SET.has(value)) {
+    throw invalid(field, `must be one of ${EVENT_TYPES.join(', ')}`);
+  }
+  // An endpoint such as /v1/track fixes the type; a body that says otherwise is a client bug worth surfacing.
+  if (impliedType && value !== impliedType) throw invalid(field, `must be "${impliedType}" on this endpoint`);
+  return value as EventType;
+}
+
+// Segment accepts numeric ids and stores them as strings.
+function readId(value: unknown, field: string): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value !== 'string') throw invalid(field, 'must be a string');
+  if (value.length > MAX_ID_LENGTH) throw invalid(field, `must be at most ${MAX_ID_LENGTH} characters`);
+  return value;
+}
+
+function readText(value: unknown, field: string, maxLength: number): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw invalid(field, 'must be a string');
+  if (value.length > maxLength) throw invalid(field, `must be at most ${maxLength} characters`);
+  return value;
+}
+
+function readTime(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw invalid(field, 'must be an ISO 8601 date-time string');
+  const millis = parseIsoTimestamp(value);
+  if (millis === undefined) throw invalid(field, 'must be an ISO 8601 date-time string');
+  return millis;
+}
+
+function readObject(value: unknown, field: string): Record<string, unknown> | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(field, 'must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+function collectExtra(message: Record<string, unknown>): Record<string, unknown> | null {
+  let extra: Record<string, unknown> | null = null;
+  for (const key of Object.keys(message)) {
+    if (SPEC_KEYS.has(key)) continue;
+    extra ??= {};
+    extra[key] = message[key];
+  }
+  return extra;
+}
+
+function invalid(field: string, requirement: string): RefineryError {
+  return new RefineryError('REFINERY_ERR_INVALID_FIELD', `${field} ${requirement}.`, { field });
+}

@@ -1,0 +1,32 @@
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const OPEN_SUFFIX = '.ndjson.open';
+export const SEALED_SUFFIX = '.ndjson';
+const NAME = /^seg-(\d{12})\.ndjson(\.open)?$/;
+
+export interface SegmentFile {
+  readonly sequence: number;
+  readonly file: string;
+  readonly sealed: boolean;
+}
+
+export function segmentName(sequence: number, sealed: boolean): string {
+  return `seg-${String(sequence).padStart(12, '0')}${sealed ? SEALED_SUFFIX : OPEN_SUFFIX}`;
+}
+
+export function parseSegmentName(dir: string, name: string): SegmentFile | undefined {
+  const match = NAME.exec(name);
+  if (!match) return undefined;
+  return { sequence: Number(match[1]), file: join(dir, name), sealed: match[2] === undefined };
+}
+
+/** A new or renamed file is durable only once its directory entry is: fsync the folder too. */
+export function fsyncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

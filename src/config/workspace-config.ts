@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { LineCounter, parseDocument } from 'yaml';
+import { RefineryError } from '../core/errors.js';
+
+export const CONFIG_FILE = 'refinery.yaml';
+
+export type IpHandling = 'full' | 'truncate' | 'drop';
+
+export interface SourceConfig {
+  readonly name: string;
+  readonly type: 'browser' | 'server' | 'mobile' | 'file';
+  readonly description?: string;
+}
+
+export interface WorkspaceConfig {
+  readonly name: string;
+  readonly store: { readonly url: string };
+  readonly server: { readonly host: string; readonly port: number };
+  readonly sources: readonly SourceConfig[];
+  readonly limits: {
+    readonly maxEventBytes: number;
+    readonly maxBatchBytes: number;
+    readonly maxBatchEvents: number;
+    readonly maxDepth: number;
+    readonly maxWalBytes: number;
+    readonly queryTimeoutMs: number;
+    readonly queryMaxRows: number;
+  };
+  readonly collect: {
+    readonly dedupeWindowHours: number;
+    readonly ip: IpHandling;
+    readonly loaderIntervalMs: number;
+    readonly walSegmentBytes: number;
+  };
+  readonly retention: {
+    /** Days to keep raw events; 0 keeps them forever. */
+    readonly eventsDays: number;
+    /** Days to keep rejected events and import rejects for inspection. */
+    readonly rejectsDays: number;
+  };
+}
+
+const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    store: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { url: { type: 'string', default: 'duckdb:data/refinery.duckdb', pattern: '^[a-z]+:' } },
+    },
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 4000 },
+      },
+    },
+    sources: {
+      type: 'array',
+      default: [{ name: 'default', type: 'server' }],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' },
+          type: { enum: ['browser', 'server', 'mobile', 'file'], default: 'server' },
+          description: { type: 'string' },
+        },
+      },
+    },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxEventBytes: { type: 'integer', minimum: 256, default: 32 * 1024 },
+        maxBatchBytes: { type: 'integer', minimum: 1024, default: 500 * 1024 },
+        maxBatchEvents: { type: 'integer', minimum: 1, default: 2500 },
+        maxDepth: { type: 'integer', minimum: 2, maximum: 256, default: 32 },
+        maxWalBytes: { type: 'integer', minimum: 1048576, default: 8 * 1024 * 1024 * 1024 },
+        queryTimeoutMs: { type: 'integer', minimum: 100, default: 30_000 },
+        queryMaxRows: { type: 'integer', minimum: 1, default: 100_000 },
+      },
+    },
+    collect: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        dedupeWindowHours: { type: 'number', minimum: 0, default: 24 },
+        ip: { enum: ['full', 'truncate', 'drop'], default: 'full' },
+        loaderIntervalMs: { type: 'integer', minimum: 10, default: 500 },
+        walSegmentBytes: { type: 'integer', minimum: 65536, default: 64 * 1024 * 1024 },
+      },
+    },
+    retention: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        eventsDays: { type: 'integer', minimum: 0, default: 0 },
+        rejectsDays: { type: 'integer', minimum: 1, default: 30 },
+      },
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: true });
+const validateConfig = ajv.compile(configSchema);
+
+/** Validates a parsed `refinery.yaml`, fills defaults and freezes it. `text` is used to point errors at a line. */
+export function parseWorkspaceConfig(text: string, fileName = CONFIG_FILE): WorkspaceConfig {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter });
+  if (document.errors.length > 0) {
+    const first = document.errors[0]!;
+    const line = first.linePos?.[0].line;
+    throw new RefineryError(
+      'REFINERY_ERR_CONFIG_INVALID',
+      `${fileName}${line ? `:${line}` : ''}: ${first.message.split('\n')[0]}`,
+      line ? { line } : {},
+    );
+  }
+  const value: unknown = document.toJS() ?? {};
+  if (!validateConfig(value)) {
+    const problems = (validateConfig.errors ?? []).map((error) => {
+      const path = error.instancePath.split('/').filter(Boolean);
+      const node = document.getIn(path, true) as { range?: [number, number, number] } | undefined;
+      const line = node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+      const field = path.join('.') || '(root)';
+      const extra =
+        error.keyword === 'additionalProperties' ? ` '${String(error.params.additionalProperty)}'` : '';
+      return { field, line, text: `${fileName}${line ? `:${line}` : ''}: ${field} ${error.message}${extra}` };
+    });
+    const first = problems[0]!;
+    throw new RefineryError(
+      'REFINERY_ERR_CONFIG_INVALID',
+      problems.map((p) => p.text).join('\n'),
+      first.line ? { field: first.field, line: first.line } : { field: first.field },
+    );
+  }
+  return deepFreeze(value as unknown as WorkspaceConfig);
+}
+
+export function loadWorkspaceConfig(dir: string): WorkspaceConfig {
+  const path = join(dir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new RefineryError(
+      'REFINERY_ERR_WORKSPACE_NOT_FOUND',
+      `No ${CONFIG_FILE} in ${dir}. Run \`refinery init ${dir}\` or pass --dir.`,
+      {},
+      { cause },
+    );
+  }
+  return parseWorkspaceConfig(text, path);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,135 @@
+/**
+ * Every error Refinery reports to a user has a stable code from this catalogue.
+ * `docs/errors.md` lists the same codes; a test keeps the two in step.
+ */
+export const ERROR_CATALOGUE = {
+  REFINERY_ERR_MALFORMED_JSON: { status: 400, summary: 'The request body is not valid JSON.' },
+  REFINERY_ERR_INVALID_UTF8: { status: 400, summary: 'The request body is not valid UTF-8.' },
+  REFINERY_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    summary: 'The request body has a content type or encoding the endpoint does not accept.',
+  },
+  REFINERY_ERR_INVALID_FIELD: {
+    status: 400,
+    summary: 'A field has the wrong type or an invalid value; `field` names it.',
+  },
+  REFINERY_ERR_MISSING_FIELD: { status: 400, summary: 'A required field is missing; `field` names it.' },
+  REFINERY_ERR_HOSTILE_KEY: {
+    status: 400,
+    summary: 'An object key such as `__proto__` or `constructor` is refused because it can poison objects.',
+  },
+  REFINERY_ERR_TOO_DEEP: { status: 400, summary: 'A value is nested deeper than the configured limit.' },
+  REFINERY_ERR_EVENT_TOO_LARGE: {
+    status: 413,
+    summary: 'One event is larger than `limits.maxEventBytes` (32 KB by default).',
+  },
+  REFINERY_ERR_BATCH_TOO_LARGE: {
+    status: 413,
+    summary: 'The request body is larger than `limits.maxBatchBytes` (500 KB by default).',
+  },
+  REFINERY_ERR_BATCH_TOO_MANY_EVENTS: {
+    status: 413,
+    summary: 'A batch holds more events than `limits.maxBatchEvents`.',
+  },
+  REFINERY_ERR_ALL_EVENTS_REJECTED: {
+    status: 400,
+    summary: 'Every event in the request was rejected; the response lists each reason.',
+  },
+  REFINERY_ERR_MISSING_WRITE_KEY: {
+    status: 401,
+    summary: 'No write key was sent (HTTP Basic user, `writeKey` in the body, or `?writeKey=`).',
+  },
+  REFINERY_ERR_UNKNOWN_WRITE_KEY: { status: 401, summary: 'The write key is not known or was revoked.' },
+  REFINERY_ERR_MISSING_API_KEY: { status: 401, summary: 'The endpoint needs an API key (Bearer token).' },
+  REFINERY_ERR_UNKNOWN_API_KEY: { status: 401, summary: 'The API key is not known or was revoked.' },
+  REFINERY_ERR_FORBIDDEN: {
+    status: 403,
+    summary: 'The key is valid but its kind may not use this endpoint.',
+  },
+  REFINERY_ERR_NOT_FOUND: { status: 404, summary: 'No such route or resource.' },
+  REFINERY_ERR_METHOD_NOT_ALLOWED: { status: 405, summary: 'The route exists but not for this HTTP method.' },
+  REFINERY_ERR_QUERY_NOT_READ_ONLY: {
+    status: 400,
+    summary: 'A query sent to `/v1/query` must be a single read-only SELECT statement.',
+  },
+  REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION: {
+    status: 400,
+    summary:
+      'A query tried to read files, attach databases or call a function that reaches outside the store.',
+  },
+  REFINERY_ERR_QUERY_FAILED: { status: 400, summary: 'The store rejected the query; `message` says why.' },
+  REFINERY_ERR_QUERY_TIMEOUT: { status: 408, summary: 'The query ran longer than `limits.queryTimeoutMs`.' },
+  REFINERY_ERR_WAL_FULL: {
+    status: 503,
+    summary: 'The write-ahead log reached `limits.maxWalBytes`; the loader is behind. Retry later.',
+  },
+  REFINERY_ERR_SHUTTING_DOWN: {
+    status: 503,
+    summary: 'The server is shutting down; retry against another instance.',
+  },
+  REFINERY_ERR_CONFIG_INVALID: {
+    status: 500,
+    summary: '`refinery.yaml` does not match the schema; the message names the file, line and field.',
+  },
+  REFINERY_ERR_WORKSPACE_NOT_FOUND: {
+    status: 500,
+    summary: 'No `refinery.yaml` in the workspace folder (see `--dir` and `REFINERY_DIR`).',
+  },
+  REFINERY_ERR_WORKSPACE_EXISTS: { status: 500, summary: '`refinery init` found a workspace already there.' },
+  REFINERY_ERR_WORKSPACE_LOCKED: {
+    status: 500,
+    summary: 'Another process holds the workspace database; use the running server or stop it.',
+  },
+  REFINERY_ERR_IMPORT_FILE_NOT_FOUND: { status: 400, summary: 'The file to import does not exist.' },
+  REFINERY_ERR_IMPORT_FORMAT: {
+    status: 400,
+    summary: 'The file format is not one of csv, tsv, ndjson/jsonl, json or parquet, or it cannot be read.',
+  },
+  REFINERY_ERR_IMPORT_MAPPING: {
+    status: 400,
+    summary: 'A `--map col=field` names a column the file lacks or a field the target table lacks.',
+  },
+  REFINERY_ERR_IMPORT_MISSING_COLUMN: {
+    status: 400,
+    summary: 'The file has no column for a field the target table requires.',
+  },
+  REFINERY_ERR_SERVER_UNREACHABLE: {
+    status: 500,
+    summary: 'A server is registered for the workspace but did not answer.',
+  },
+  REFINERY_ERR_STORE: { status: 500, summary: 'The store engine failed; the cause is attached.' },
+  REFINERY_ERR_INTERNAL: { status: 500, summary: 'An unexpected error; the server log has the details.' },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export interface ErrorDetails {
+  /** The offending field, as a JSON path such as `batch[3].properties.price`. */
+  field?: string;
+  /** The limit that was exceeded, in its configured unit. */
+  limit?: number;
+  [extra: string]: unknown;
+}
+
+/** The one error type Refinery throws on purpose: stable `code`, HTTP `status`, optional details and cause. */
+export class RefineryError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RefineryError';
+    this.code = code;
+    this.status = ERROR_CATALOGUE[code].status;
+    this.details = details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, ...this.details };
+  }
+}
+
+export function isRefineryError(value: unknown): value is RefineryError {
+  return value instanceof RefineryError;
+}

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { KeyRing } from '../access/api-keys.js';
+import { Collector } from '../collect/collector.js';
+import { IngestMeter } from '../collect/ingest-meter.js';
+import { Loader } from '../collect/loader.js';
+import { TailBuffer } from '../collect/tail-buffer.js';
+import { UserAgentParser } from '../collect/user-agent.js';
+import { WriteAheadLog } from '../collect/wal/write-ahead-log.js';
+import { loadWorkspaceConfig, type WorkspaceConfig } from '../config/workspace-config.js';
+import { buildApp } from '../server/app.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
+import { type WorkspacePaths, workspacePaths } from '../workspace/workspace-paths.js';
+import type { ServerFile } from './server-file.js';
+
+export interface ServerOptions {
+  readonly dir: string;
+  readonly port?: number;
+  readonly host?: string;
+  readonly logger?: boolean;
+  /** Collector stream name; one per collector process writing to a shared store. */
+  readonly stream?: string;
+  readonly onLoaderError?: (error: unknown) => void;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly config: WorkspaceConfig;
+  readonly paths: WorkspacePaths;
+  readonly store: Store;
+  readonly loader: Loader;
+  readonly keys: KeyRing;
+  /** An admin token valid for this server's lifetime, also written to data/server.json for the local CLI. */
+  readonly localToken: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a collector/API server on a workspace: opens the store (which locks the DuckDB file), repairs
+ * and opens the write-ahead log, starts the loader, and listens. `close()` stops taking requests,
+ * loads what the log still holds, and closes the store.
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const config = loadWorkspaceConfig(options.dir);
+  const paths = workspacePaths(options.dir, config);
+  const stream = options.stream ?? 'default';
+  const store = await openStore(config.store.url, {
+    databaseFile: paths.databaseFile,
+    allowedDirectories: [paths.data],
+  });
+  const wal = await WriteAheadLog.open({
+    dir: paths.wal,
+    segmentBytes: config.collect.walSegmentBytes,
+    maxBytes: config.limits.maxWalBytes,
+    loadedSequence: await store.events.lastLoadedSequence(stream),
+  });
+  const tail = new TailBuffer();
+  const meter = new IngestMeter();
+  const keys = new KeyRing(store);
+  const localToken = `rk_local_${randomBytes(32).toString('base64url')}`;
+  keys.trustAdminKey(localToken);
+  const loader = new Loader(wal, store, {
+    stream,
+    intervalMs: config.collect.loaderIntervalMs,
+    dedupeWindowHours: config.collect.dedupeWindowHours,
+    onError: options.onLoaderError ?? ((error) => console.error('refinery loader:', error)),
+  });
+  const collector = new Collector(config, { wal, tail, meter, userAgents: new UserAgentParser() });
+  const app = await buildApp({
+    config,
+    store,
+    keys,
+    collector,
+    loader,
+    wal,
+    tail,
+    meter,
+    uploadsDir: paths.uploads,
+    ...(options.logger !== undefined ? { logger: options.logger } : {}),
+  });
+  // Whatever a crash left in the log is loaded before new traffic arrives.
+  await loader.drain();
+  loader.start();
+  await app.listen({ port: options.port ?? config.server.port, host: options.host ?? config.server.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? config.server.port);
+  const host = options.host ?? config.server.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const serverFile: ServerFile = {
+    pid: process.pid,
+    url,
+    token: localToken,
+    startedAt: new Date().toISOString(),
+  };
+  writeFileSync(paths.serverFile, JSON.stringify(serverFile, null, 2), { mode: 0o600 });
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await app.close();
+      await loader.stop();
+      await loader.drain().catch((error: unknown) => console.error('refinery: final load failed:', error));
+      await wal.close();
+      await store.checkpoint().catch(() => undefined);
+      await store.close();
+      rmSync(paths.serverFile, { force: true });
+    })();
+    return closing;
+  };
+  return { url, app, config, paths, store, loader, keys, localToken, close };
+}

@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import cors from '@fastify/cors';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { KeyRing } from '../access/api-keys.js';
+import type { Collector } from '../collect/collector.js';
+import type { IngestMeter } from '../collect/ingest-meter.js';
+import type { Loader } from '../collect/loader.js';
+import type { TailBuffer } from '../collect/tail-buffer.js';
+import type { WriteAheadLog } from '../collect/wal/write-ahead-log.js';
+import type { WorkspaceConfig } from '../config/workspace-config.js';
+import type { Store } from '../store/store.js';
+import { registerJsonBodyParser } from './body-parser.js';
+import { registerErrorHandler } from './error-handler.js';
+import { openApiInfo } from './openapi.js';
+import { registerAdminRoutes } from './routes/admin-routes.js';
+import { registerCollectRoutes } from './routes/collect-routes.js';
+import { registerImportRoutes } from './routes/import-routes.js';
+import { registerSdkRoutes } from './routes/sdk-routes.js';
+
+export interface AppDeps {
+  readonly config: WorkspaceConfig;
+  readonly store: Store;
+  readonly keys: KeyRing;
+  readonly collector: Collector;
+  readonly loader: Loader;
+  readonly wal: WriteAheadLog;
+  readonly tail: TailBuffer;
+  readonly meter: IngestMeter;
+  readonly uploadsDir: string;
+  readonly logger?: boolean;
+}
+
+const DASHBOARD_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+/** Builds the HTTP app without listening, so tests can `inject()` requests and servers can `listen()`. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: deps.config.limits.maxBatchBytes,
+    trustProxy: false,
+  });
+  // Bodies are checked by Refinery's own validators so every error carries a stable code and a field path;
+  // route schemas exist to document the API, not to validate or reshape it.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  registerJsonBodyParser(app, deps.config.limits.maxBatchBytes);
+  registerErrorHandler(app, deps.config.limits);
+
+  await app.register(cors, { origin: true, methods: ['GET', 'POST', 'DELETE', 'OPTIONS'], maxAge: 86400 });
+  await app.register(swagger, {
+    openapi: openApiInfo(),
+    hideUntagged: true,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get(
+    '/healthz',
+    { schema: { tags: ['meta'], summary: 'Liveness: the server answers and its store is open' } },
+    async () => ({
+      status: 'ok',
+      store: deps.store.engine,
+    }),
+  );
+
+  registerCollectRoutes(app, deps);
+  registerSdkRoutes(app);
+  registerAdminRoutes(app, deps);
+  registerImportRoutes(app, deps);
+
+  if (existsSync(DASHBOARD_DIR)) {
+    await app.register(fastifyStatic, {
+      root: DASHBOARD_DIR,
+      prefix: '/',
+      wildcard: false,
+      index: ['index.html'],
+    });
+    // Client-side routes of the dashboard fall back to its index page.
+    app.get('/app/*', { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'));
+  }
+  return app;
+}

@@ -1,0 +1,164 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { KeyRing } from '../../access/api-keys.js';
+import type { AcceptReport, Collector } from '../../collect/collector.js';
+import type { WorkspaceConfig } from '../../config/workspace-config.js';
+import { RefineryError } from '../../core/errors.js';
+import type { EventType } from '../../store/event-record.js';
+import { authenticateWriteKey } from '../auth.js';
+
+export interface CollectRouteDeps {
+  readonly config: WorkspaceConfig;
+  readonly collector: Collector;
+  readonly keys: KeyRing;
+}
+
+// Segment's HTTP API names, analytics.js's short names, and RudderStack's beacon path all land here.
+const SINGLE_ROUTES: Record<string, EventType> = {
+  track: 'track',
+  t: 'track',
+  identify: 'identify',
+  i: 'identify',
+  page: 'page',
+  p: 'page',
+  screen: 'screen',
+  s: 'screen',
+  group: 'group',
+  g: 'group',
+  alias: 'alias',
+  a: 'alias',
+};
+const BATCH_PATHS = ['/v1/batch', '/v1/b', '/v1/import', '/beacon/v1/batch'];
+
+const acceptedSchema = {
+  type: 'object',
+  properties: {
+    success: { type: 'boolean' },
+    accepted: { type: 'integer' },
+    rejected: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          index: { type: 'integer' },
+          messageId: { type: ['string', 'null'] },
+          code: { type: 'string' },
+          message: { type: 'string' },
+          field: { type: ['string', 'null'] },
+        },
+      },
+    },
+  },
+};
+
+export function registerCollectRoutes(app: FastifyInstance, deps: CollectRouteDeps): void {
+  const { limits } = deps.config;
+  for (const [path, type] of Object.entries(SINGLE_ROUTES)) {
+    app.post(
+      `/v1/${path}`,
+      {
+        bodyLimit: limits.maxEventBytes,
+        config: { bodyLimitCode: 'REFINERY_ERR_EVENT_TOO_LARGE' },
+        schema: {
+          tags: ['collect'],
+          summary: path.length === 1 ? `Short form of /v1/${type} (analytics.js)` : `Record one ${type} call`,
+          hide: path.length === 1,
+          security: [{ writeKey: [] }],
+          body: { type: 'object', description: `A Segment Spec ${type} message`, additionalProperties: true },
+          response: { 200: acceptedSchema },
+        },
+      },
+      async (request, reply) => {
+        const source = (await authenticateWriteKey(request, deps.keys)).source ?? 'default';
+        const report = await deps.collector.accept([request.body], type, factsOf(request, source));
+        return answer(reply, report, true);
+      },
+    );
+  }
+  for (const path of BATCH_PATHS) {
+    app.post(
+      path,
+      {
+        bodyLimit: limits.maxBatchBytes,
+        schema: {
+          tags: ['collect'],
+          summary: path === '/v1/batch' ? 'Record many calls at once' : `Alias of /v1/batch (${path})`,
+          hide: path !== '/v1/batch',
+          security: [{ writeKey: [] }],
+          body: {
+            type: 'object',
+            required: ['batch'],
+            properties: {
+              batch: { type: 'array', items: { type: 'object' } },
+              sentAt: { type: 'string', format: 'date-time' },
+              context: { type: 'object' },
+              integrations: { type: 'object' },
+              writeKey: { type: 'string' },
+            },
+          },
+          response: { 200: acceptedSchema },
+        },
+      },
+      async (request, reply) => {
+        const source = (await authenticateWriteKey(request, deps.keys)).source ?? 'default';
+        const body = request.body as Record<string, unknown>;
+        if (!body || typeof body !== 'object' || Array.isArray(body)) {
+          throw new RefineryError(
+            'REFINERY_ERR_INVALID_FIELD',
+            'The body must be a JSON object with a "batch" array.',
+            {
+              field: 'body',
+            },
+          );
+        }
+        const batch = body.batch;
+        if (!Array.isArray(batch)) {
+          throw new RefineryError(
+            batch === undefined ? 'REFINERY_ERR_MISSING_FIELD' : 'REFINERY_ERR_INVALID_FIELD',
+            'The body needs a "batch" array of messages.',
+            { field: 'batch' },
+          );
+        }
+        if (batch.length > limits.maxBatchEvents) {
+          throw new RefineryError(
+            'REFINERY_ERR_BATCH_TOO_MANY_EVENTS',
+            `The batch holds ${batch.length} events, over the limit of ${limits.maxBatchEvents} (limits.maxBatchEvents).`,
+            { field: 'batch', limit: limits.maxBatchEvents },
+          );
+        }
+        const report = await deps.collector.accept(batch, undefined, factsOf(request, source), {
+          sentAt: body.sentAt,
+          context: body.context,
+          integrations: body.integrations,
+        });
+        return answer(reply, report, false);
+      },
+    );
+  }
+}
+
+function factsOf(request: FastifyRequest, source: string) {
+  const length = Number(request.headers['content-length'] ?? 0);
+  return {
+    receivedAt: Date.now(),
+    ip: request.ip ?? null,
+    userAgent: request.headers['user-agent'] ?? null,
+    source,
+    bodyBytes: Number.isFinite(length) && length > 0 ? length : Number.MAX_SAFE_INTEGER,
+  };
+}
+
+function answer(reply: FastifyReply, report: AcceptReport, single: boolean) {
+  if (report.accepted > 0 || report.rejected.length === 0) {
+    return { success: true, accepted: report.accepted, rejected: report.rejected };
+  }
+  const first = report.rejected[0]!;
+  const error = single
+    ? new RefineryError(first.code as never, first.message, first.field ? { field: first.field } : {})
+    : new RefineryError(
+        'REFINERY_ERR_ALL_EVENTS_REJECTED',
+        `All ${report.rejected.length} events were rejected.`,
+      );
+  return reply
+    .status(error.status)
+    .send({ ...error.toJSON(), success: false, accepted: 0, rejected: report.rejected });
+}

@@ -1,0 +1,179 @@
+import type {
+  BatchLoadReport,
+  EventBatch,
+  EventRepository,
+  EventSummary,
+  NamedCount,
+  TimelinePoint,
+} from '../store.js';
+import { type DuckDbSession, readOn, rowsOf, runOn } from './duckdb-session.js';
+
+// Column types for reading a WAL segment with DuckDB's own NDJSON reader; names follow `EventRecord`/`RejectRecord`.
+const WAL_COLUMNS = `{
+  k: 'VARCHAR', message_id: 'VARCHAR', type: 'VARCHAR', event: 'VARCHAR', name: 'VARCHAR', category: 'VARCHAR',
+  user_id: 'VARCHAR', anonymous_id: 'VARCHAR', group_id: 'VARCHAR', previous_id: 'VARCHAR',
+  timestamp: 'TIMESTAMPTZ', original_timestamp: 'TIMESTAMPTZ', sent_at: 'TIMESTAMPTZ', received_at: 'TIMESTAMPTZ',
+  properties: 'JSON', traits: 'JSON', context: 'JSON', integrations: 'JSON', extra: 'JSON',
+  source: 'VARCHAR', ip: 'VARCHAR', user_agent: 'VARCHAR', browser: 'VARCHAR', browser_version: 'VARCHAR',
+  os: 'VARCHAR', device_type: 'VARCHAR',
+  reason_code: 'VARCHAR', reason: 'VARCHAR', field: 'VARCHAR', payload: 'VARCHAR'
+}`;
+
+const EVENT_COLUMNS = `message_id, type, event, name, category, user_id, anonymous_id, group_id, previous_id,
+  timestamp, original_timestamp, sent_at, received_at, properties, traits, context, integrations,
+  extra, source, ip, user_agent, browser, browser_version, os, device_type`;
+
+export class DuckDbEvents implements EventRepository {
+  constructor(
+    private readonly writer: DuckDbSession,
+    private readonly reader: DuckDbSession,
+  ) {}
+
+  /**
+   * Loads one WAL segment in one transaction together with the loader's position, so a crash before
+   * COMMIT loads nothing and a crash after it finds the segment already recorded.
+   */
+  loadBatch(batch: EventBatch): Promise<BatchLoadReport> {
+    return this.writer.exclusive(async (c) => {
+      await runOn(c, 'BEGIN TRANSACTION');
+      try {
+        const state = rowsOf<{ last_sequence: number }>(
+          await readOn(c, 'SELECT last_sequence FROM loader_state WHERE stream = $1', [batch.stream]),
+        );
+        if ((state[0]?.last_sequence ?? 0) >= batch.sequence) {
+          await runOn(c, 'ROLLBACK');
+          return { sequence: batch.sequence, inserted: 0, duplicates: 0, rejected: 0, alreadyLoaded: true };
+        }
+        await runOn(
+          c,
+          `CREATE OR REPLACE TEMP TABLE wal_batch AS
+           SELECT * FROM read_ndjson($1, columns = ${WAL_COLUMNS}, format = 'newline_delimited')`,
+          [batch.file],
+        );
+        const accepted = rowsOf<{ n: number }>(
+          await readOn(c, "SELECT count(*) AS n FROM wal_batch WHERE k = 'e'"),
+        )[0]!.n;
+        // A retry carries the same message_id: keep the first copy within the batch, and drop any copy
+        // whose id is already stored within the de-duplication window.
+        const windowFilter =
+          batch.dedupeWindowHours > 0
+            ? `AND l.received_at >= (SELECT min(received_at) FROM wal_batch) - to_hours(${Math.ceil(batch.dedupeWindowHours)})`
+            : '';
+        const inserted = await runOn(
+          c,
+          `INSERT INTO event_log
+           SELECT ${EVENT_COLUMNS}, $1 AS load_seq FROM (
+             SELECT *, row_number() OVER (PARTITION BY message_id ORDER BY received_at) AS copy
+             FROM wal_batch WHERE k = 'e'
+           ) b
+           WHERE copy = 1
+             AND NOT EXISTS (SELECT 1 FROM event_log l WHERE l.message_id = b.message_id ${windowFilter})`,
+          [batch.sequence],
+        );
+        const rejected = await runOn(
+          c,
+          `INSERT INTO rejected_events
+           SELECT received_at, source, message_id, type, reason_code, reason, field, payload, $1
+           FROM wal_batch WHERE k = 'r'`,
+          [batch.sequence],
+        );
+        await runOn(
+          c,
+          `INSERT INTO loader_state VALUES ($1, $2, now())
+           ON CONFLICT (stream) DO UPDATE SET last_sequence = excluded.last_sequence, loaded_at = excluded.loaded_at`,
+          [batch.stream, batch.sequence],
+        );
+        await runOn(c, 'COMMIT');
+        await runOn(c, 'DROP TABLE IF EXISTS wal_batch');
+        return {
+          sequence: batch.sequence,
+          inserted,
+          duplicates: accepted - inserted,
+          rejected,
+          alreadyLoaded: false,
+        };
+      } catch (error) {
+        await runOn(c, 'ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  async lastLoadedSequence(stream: string): Promise<number> {
+    const rows = await this.reader.all<{ s: number }>(
+      'SELECT last_sequence AS s FROM loader_state WHERE stream = $1',
+      [stream],
+    );
+    return rows[0]?.s ?? 0;
+  }
+
+  async count(): Promise<number> {
+    return (await this.reader.all<{ n: number }>('SELECT count(*) AS n FROM events'))[0]!.n;
+  }
+
+  async countRejected(): Promise<number> {
+    return (await this.reader.all<{ n: number }>('SELECT count(*) AS n FROM rejected_events'))[0]!.n;
+  }
+
+  timeline(options: { interval: 'hour' | 'day'; from?: Date; to?: Date }): Promise<TimelinePoint[]> {
+    const unit = options.interval === 'hour' ? 'hour' : 'day';
+    const filters: string[] = [];
+    const params: string[] = [];
+    if (options.from) {
+      params.push(options.from.toISOString());
+      filters.push(`timestamp >= $${params.length}::TIMESTAMPTZ`);
+    }
+    if (options.to) {
+      params.push(options.to.toISOString());
+      filters.push(`timestamp < $${params.length}::TIMESTAMPTZ`);
+    }
+    return this.reader.all<TimelinePoint>(
+      `SELECT date_trunc('${unit}', timestamp) AS bucket, type, count(*) AS count
+       FROM events ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''}
+       GROUP BY ALL ORDER BY bucket, type`,
+      params,
+    );
+  }
+
+  countsByType(): Promise<NamedCount[]> {
+    return this.reader.all<NamedCount>(
+      'SELECT type AS name, count(*) AS count FROM events GROUP BY type ORDER BY count DESC, name',
+    );
+  }
+
+  topEventNames(limit: number): Promise<NamedCount[]> {
+    return this.reader.all<NamedCount>(
+      `SELECT coalesce(event, name, type) AS name, count(*) AS count FROM events
+       GROUP BY ALL ORDER BY count DESC, name LIMIT $1`,
+      [limit],
+    );
+  }
+
+  countsBySource(): Promise<NamedCount[]> {
+    return this.reader.all<NamedCount>(
+      'SELECT source AS name, count(*) AS count FROM events GROUP BY source ORDER BY count DESC, name',
+    );
+  }
+
+  async recent(options: { limit: number; afterLoadSeq?: number }): Promise<EventSummary[]> {
+    const rows = await this.reader.all<EventSummary>(
+      `SELECT message_id AS "messageId", type, event, user_id AS "userId", anonymous_id AS "anonymousId", source,
+              timestamp, received_at AS "receivedAt", load_seq AS "loadSeq", properties
+       FROM event_log WHERE load_seq > $1 ORDER BY received_at DESC LIMIT $2`,
+      [options.afterLoadSeq ?? 0, options.limit],
+    );
+    return rows.map((row) => ({ ...row, properties: parseJson(row.properties) }));
+  }
+
+  recentRejects(limit: number): Promise<Record<string, unknown>[]> {
+    return this.reader.all(
+      `SELECT received_at, source, message_id, type, reason_code, reason, field, payload
+       FROM rejected_events ORDER BY received_at DESC LIMIT $1`,
+      [limit],
+    );
+  }
+}
+
+function parseJson(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}

@@ -1,0 +1,133 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { RefineryError } from '../../core/errors.js';
+import type { QueryResult } from '../query-result.js';
+import type { ReadQueryOptions, Store } from '../store.js';
+import { isLockConflict, toStoreError } from './duckdb-errors.js';
+import { DuckDbEvents } from './duckdb-events.js';
+import { DuckDbImports, IMPORT_MIGRATIONS } from './duckdb-imports.js';
+import { DuckDbKeys } from './duckdb-keys.js';
+import { DuckDbMetadata } from './duckdb-metadata.js';
+import { DUCKDB_MIGRATIONS, QUERYABLE_RELATIONS } from './duckdb-migrations.js';
+import { assertReadOnlySelect } from './duckdb-query-guard.js';
+import { runReadOnly } from './duckdb-read-only.js';
+import { DuckDbSession } from './duckdb-session.js';
+
+export interface DuckDbStoreOptions {
+  /** Database file, or ':memory:'. */
+  readonly path: string;
+  /**
+   * When set, DuckDB may read and write files only inside these folders (everything else is refused by the
+   * engine itself). The server sets it to the workspace's data folder.
+   */
+  readonly allowedDirectories?: readonly string[];
+  readonly memoryLimit?: string;
+  readonly threads?: number;
+}
+
+export class DuckDbStore implements Store {
+  readonly engine = 'duckdb' as const;
+  readonly events: DuckDbEvents;
+  readonly keys: DuckDbKeys;
+  readonly metadata: DuckDbMetadata;
+  readonly imports: DuckDbImports;
+  private closed = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDbSession,
+    private readonly reader: DuckDbSession,
+    private readonly userQueries: DuckDbSession,
+    importer: DuckDbSession,
+  ) {
+    this.events = new DuckDbEvents(writer, reader);
+    this.keys = new DuckDbKeys(writer, reader);
+    this.metadata = new DuckDbMetadata(writer, reader);
+    this.imports = new DuckDbImports(importer, reader);
+  }
+
+  /** Opens (creating if needed) a DuckDB database file. Fails with REFINERY_ERR_WORKSPACE_LOCKED if another process has it. */
+  static async open(options: DuckDbStoreOptions): Promise<DuckDbStore> {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    const config: Record<string, string> = {};
+    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+    if (options.threads) config.threads = String(options.threads);
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(options.path, config);
+    } catch (error) {
+      if (isLockConflict(error)) {
+        throw new RefineryError(
+          'REFINERY_ERR_WORKSPACE_LOCKED',
+          `${options.path} is open in another process (a running \`refinery serve\`?). Stop it, or use its API.`,
+          {},
+          { cause: error },
+        );
+      }
+      throw toStoreError(error);
+    }
+    const sessions = await Promise.all(
+      [1, 2, 3, 4].map(async () => new DuckDbSession(await instance.connect())),
+    );
+    const [writer, reader, userQueries, importer] = sessions as [
+      DuckDbSession,
+      DuckDbSession,
+      DuckDbSession,
+      DuckDbSession,
+    ];
+    await writer.run("SET TimeZone = 'UTC'");
+    if (options.allowedDirectories) {
+      const list = options.allowedDirectories.map((d) => `'${d.replaceAll("'", "''")}'`).join(', ');
+      await writer.run(`SET allowed_directories = [${list}]`);
+      await writer.run('SET enable_external_access = false');
+    }
+    return new DuckDbStore(instance, writer, reader, userQueries, importer);
+  }
+
+  async migrate(): Promise<string[]> {
+    await this.writer.run(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (id VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)',
+    );
+    const done = new Set(
+      (await this.writer.all<{ id: string }>('SELECT id FROM schema_migrations')).map((row) => row.id),
+    );
+    const applied: string[] = [];
+    for (const migration of [...DUCKDB_MIGRATIONS, ...IMPORT_MIGRATIONS]) {
+      if (done.has(migration.id)) continue;
+      await this.writer.exclusive(async (c) => {
+        await c.run('BEGIN TRANSACTION');
+        try {
+          for (const statement of migration.statements) await c.run(statement);
+          await c.run('INSERT INTO schema_migrations VALUES ($1, now())', [migration.id]);
+          await c.run('COMMIT');
+        } catch (error) {
+          await c.run('ROLLBACK').catch(() => undefined);
+          throw toStoreError(error, migration.id);
+        }
+      });
+      applied.push(migration.id);
+    }
+    return applied;
+  }
+
+  async readOnlyQuery(sql: string, options: ReadQueryOptions): Promise<QueryResult> {
+    await assertReadOnlySelect(this.reader, sql, QUERYABLE_RELATIONS);
+    return runReadOnly(this.userQueries, sql, options);
+  }
+
+  async checkpoint(): Promise<void> {
+    await this.writer.run('CHECKPOINT');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const session of [this.writer, this.reader, this.userQueries]) {
+      await session.exclusive(async () => undefined);
+      session.close();
+    }
+    this.imports.close();
+    this.instance.closeSync();
+  }
+}

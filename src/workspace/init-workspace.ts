@@ -1,0 +1,73 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { CONFIG_FILE } from '../config/workspace-config.js';
+import { RefineryError } from '../core/errors.js';
+
+export interface InitOptions {
+  readonly name?: string;
+  /** Overwrite refinery.yaml when it exists. */
+  readonly force?: boolean;
+}
+
+/** Creates a workspace folder: `refinery.yaml` with every setting spelled out, and `data/`. */
+export function initWorkspace(dir: string, options: InitOptions = {}): { root: string; configFile: string } {
+  const root = resolve(dir);
+  const configFile = join(root, CONFIG_FILE);
+  if (existsSync(configFile) && !options.force) {
+    throw new RefineryError(
+      'REFINERY_ERR_WORKSPACE_EXISTS',
+      `${configFile} already exists (use --force to replace it).`,
+    );
+  }
+  mkdirSync(join(root, 'data'), { recursive: true });
+  const name = options.name ?? (basename(root).replace(/[^A-Za-z0-9 _-]/g, '') || 'refinery');
+  writeFileSync(configFile, defaultConfigText(name));
+  writeFileSync(
+    join(root, 'data', '.gitignore'),
+    '# Runtime data: the database, the write-ahead log and uploads.\n*\n!.gitignore\n',
+  );
+  writeFileSync(join(root, '.gitignore'), 'data/*\n!data/.gitignore\n');
+  return { root, configFile };
+}
+
+function defaultConfigText(name: string): string {
+  return `# Refinery workspace. Everything here is reviewable in git; runtime data lives in data/.
+name: ${JSON.stringify(name)}
+
+store:
+  # DuckDB file inside the workspace (the default embedded engine).
+  url: duckdb:data/refinery.duckdb
+
+server:
+  host: 127.0.0.1
+  port: 4000
+
+# Where events come from. Write keys belong to a source: refinery keys create --kind write --source web
+sources:
+  - name: web
+    type: browser
+    description: Web shop (analytics.js / RudderStack JS SDK)
+  - name: backend
+    type: server
+    description: Shop backend (analytics-node)
+
+limits:
+  maxEventBytes: 32768     # one event (Segment's limit)
+  maxBatchBytes: 512000    # one request body
+  maxBatchEvents: 2500
+  maxDepth: 32             # nesting of properties/traits/context
+  maxWalBytes: 8589934592  # refuse new events (503) past this much unloaded log
+  queryTimeoutMs: 30000
+  queryMaxRows: 100000
+
+collect:
+  dedupeWindowHours: 24    # a retried messageId within this window is stored once (0 = forever)
+  ip: full                 # full | truncate (IPv4 /24, IPv6 /48) | drop
+  loaderIntervalMs: 500
+  walSegmentBytes: 67108864
+
+retention:
+  eventsDays: 0            # 0 keeps raw events forever
+  rejectsDays: 30
+`;
+}

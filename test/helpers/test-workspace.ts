@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApiKey } from '../../src/access/api-keys.js';
+import { type RunningServer, startServer } from '../../src/runtime/server-runtime.js';
+import { initWorkspace } from '../../src/workspace/init-workspace.js';
+
+export interface TestWorkspace {
+  readonly dir: string;
+  readonly server: RunningServer;
+  readonly writeKey: string;
+  readonly adminKey: string;
+  /** Loads everything the WAL holds into the store. */
+  drain(): Promise<void>;
+  /** Runs a read-only query through the store and returns its rows. */
+  rows<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** A fresh workspace in a temp folder with a real server on a free loopback port and two keys. */
+export async function startTestWorkspace(options: { yamlExtra?: string } = {}): Promise<TestWorkspace> {
+  const dir = mkdtempSync(join(tmpdir(), 'refinery-test-'));
+  initWorkspace(dir, { name: 'test' });
+  if (options.yamlExtra) {
+    writeFileSync(join(dir, 'refinery.yaml'), `name: test\n${options.yamlExtra}\n`);
+  }
+  const server = await startServer({ dir, port: 0, host: '127.0.0.1', onLoaderError: () => undefined });
+  const writeKey = (
+    await createApiKey(server.store, { kind: 'write', source: server.config.sources[0]!.name })
+  ).key;
+  const adminKey = (await createApiKey(server.store, { kind: 'admin' })).key;
+  return {
+    dir,
+    server,
+    writeKey,
+    adminKey,
+    drain: () => server.loader.drain(),
+    async rows<T>(sql: string) {
+      return (await server.store.readOnlyQuery(sql, { timeoutMs: 30_000, maxRows: 1_000_000 })).rows as T[];
+    },
+    async close() {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function basicAuth(key: string): string {
+  return `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+}
