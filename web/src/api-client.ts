@@ -1,4 +1,4 @@
-import { errorFromResponse, toApiError } from './api-error.js';
+import { ApiError, errorFromResponse, toApiError } from './api-error.js';
 import type {
   ApiKey,
   CreatedKey,
@@ -51,7 +51,7 @@ export function createApiClient(key: string, onUnauthorized: (message: string) =
     try {
       return await requestJson<T>(key, path, options);
     } catch (error) {
-      if (error instanceof Error && 'status' in error && error.status === 401) onUnauthorized(error.message);
+      if (error instanceof ApiError && error.status === 401) onUnauthorized(error.message);
       throw error;
     }
   }

@@ -1,0 +1,56 @@
+import { Analytics } from '@segment/analytics-node';
+import RudderAnalytics from '@rudderstack/rudder-sdk-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
+
+// Real SDK clients over a real loopback socket: if their paths, auth or body shapes ever stop matching
+// what Refinery accepts, these tests fail.
+let ws: TestWorkspace;
+
+beforeAll(async () => {
+  ws = await startTestWorkspace();
+});
+afterAll(async () => {
+  await ws.close();
+});
+
+describe('official SDK clients pointed at Refinery', () => {
+  it('stores what @segment/analytics-node sends, every call type', async () => {
+    const analytics = new Analytics({ writeKey: ws.writeKey, host: ws.server.url, flushAt: 5, maxRetries: 1 });
+    const failures: unknown[] = [];
+    analytics.on('error', (error) => failures.push(error));
+    analytics.identify({ userId: 'seg-user', traits: { email: 'seg@example.com', plan: 'pro' } });
+    analytics.track({ userId: 'seg-user', event: 'Product Viewed', properties: { product_id: 'p1', price: 3.2 } });
+    analytics.page({ anonymousId: 'seg-anon', name: 'Home', properties: { path: '/' } });
+    analytics.screen({ userId: 'seg-user', name: 'Basket' });
+    analytics.group({ userId: 'seg-user', groupId: 'bakers-guild', traits: { name: 'Guild' } });
+    analytics.alias({ userId: 'seg-user', previousId: 'seg-anon' });
+    await analytics.closeAndFlush({ timeout: 10_000 });
+    expect(failures).toEqual([]);
+    await ws.drain();
+    const rows = await ws.rows<{ type: string; event: string | null; name: string | null; lib: string }>(
+      `SELECT type, event, name, context->>'$.library.name' AS lib FROM events
+       WHERE user_id = 'seg-user' OR anonymous_id = 'seg-anon' ORDER BY type`,
+    );
+    expect(rows.map((r) => r.type)).toEqual(['alias', 'group', 'identify', 'page', 'screen', 'track']);
+    expect(rows.find((r) => r.type === 'track')).toMatchObject({ event: 'Product Viewed', lib: '@segment/analytics-node' });
+    const [traits] = await ws.rows<{ email: string }>(
+      "SELECT traits->>'$.email' AS email FROM events WHERE type = 'identify' AND user_id = 'seg-user'",
+    );
+    expect(traits!.email).toBe('seg@example.com');
+  });
+
+  it('stores what @rudderstack/rudder-sdk-node sends (gzip batches)', async () => {
+    const client = new RudderAnalytics(ws.writeKey, { dataPlaneUrl: ws.server.url, flushAt: 3, logLevel: 'error' });
+    client.identify({ userId: 'rudder-user', traits: { email: 'r@example.com' } });
+    client.track({ userId: 'rudder-user', event: 'Cart Viewed', properties: { items: 2 } });
+    client.page({ userId: 'rudder-user', name: 'Checkout' });
+    await new Promise<void>((resolve, reject) => client.flush((error?: Error) => (error ? reject(error) : resolve())));
+    await ws.drain();
+    const rows = await ws.rows<{ type: string; channel: string | null }>(
+      "SELECT type, extra->>'$.channel' AS channel FROM events WHERE user_id = 'rudder-user' ORDER BY type",
+    );
+    expect(rows.map((r) => r.type)).toEqual(['identify', 'page', 'track']);
+    expect(rows[0]!.channel).toBe('server');
+  });
+});
