@@ -1,0 +1,190 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/store/store.js';
+import { eventRecord, rejectRecord, writeSegment } from './wal-fixtures.js';
+
+export interface StoreHarness {
+  readonly store: Store;
+  close(): Promise<void>;
+}
+
+/** The documented columns of the public `events` view, in order. */
+export const EVENTS_VIEW_COLUMNS = [
+  'message_id', 'type', 'event', 'name', 'category', 'user_id', 'anonymous_id', 'group_id', 'previous_id',
+  'timestamp', 'original_timestamp', 'sent_at', 'received_at', 'properties', 'traits', 'context', 'integrations',
+  'extra', 'source', 'ip', 'user_agent', 'browser', 'browser_version', 'os', 'device_type',
+];
+
+const QUERY = { timeoutMs: 10_000, maxRows: 1000 };
+
+/**
+ * The behaviour every store engine must show, with the same assertions for each. An engine's test file
+ * calls this with a function that opens a fresh, migrated store.
+ */
+export function describeStoreConformance(engine: string, openFresh: () => Promise<StoreHarness>): void {
+  describe(`store conformance: ${engine}`, () => {
+    let harness: StoreHarness;
+    let store: Store;
+    let dir: string;
+
+    beforeEach(async () => {
+      harness = await openFresh();
+      store = harness.store;
+      dir = mkdtempSync(join(tmpdir(), 'refinery-conformance-'));
+    });
+    afterEach(async () => {
+      await harness.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('applies migrations once: a second run applies nothing', async () => {
+      expect(await store.migrate()).toEqual([]);
+    });
+
+    it('exposes the documented events view columns', async () => {
+      const result = await store.readOnlyQuery('SELECT * FROM events LIMIT 0', QUERY);
+      expect(result.columns.map((c) => c.name)).toEqual(EVENTS_VIEW_COLUMNS);
+    });
+
+    it('loads a WAL segment with events and rejects and records how far it got', async () => {
+      const file = writeSegment(dir, 'a.ndjson', [eventRecord({ message_id: 'e1' }), rejectRecord(), eventRecord({ message_id: 'e2' })]);
+      const report = await store.events.loadBatch({ stream: 's1', sequence: 1, file, dedupeWindowHours: 24 });
+      expect(report).toEqual({ sequence: 1, inserted: 2, duplicates: 0, rejected: 1, alreadyLoaded: false });
+      expect(await store.events.lastLoadedSequence('s1')).toBe(1);
+      expect(await store.events.lastLoadedSequence('other')).toBe(0);
+      expect(await store.events.count()).toBe(2);
+      expect(await store.events.countRejected()).toBe(1);
+    });
+
+    it('loads a replayed segment only once', async () => {
+      const file = writeSegment(dir, 'a.ndjson', [eventRecord(), eventRecord()]);
+      await store.events.loadBatch({ stream: 's1', sequence: 5, file, dedupeWindowHours: 24 });
+      const replay = await store.events.loadBatch({ stream: 's1', sequence: 5, file, dedupeWindowHours: 24 });
+      expect(replay.alreadyLoaded).toBe(true);
+      const older = await store.events.loadBatch({ stream: 's1', sequence: 4, file, dedupeWindowHours: 24 });
+      expect(older.alreadyLoaded).toBe(true);
+      expect(await store.events.count()).toBe(2);
+    });
+
+    it('drops retried message ids within a batch and across batches inside the window', async () => {
+      const a = writeSegment(dir, 'a.ndjson', [eventRecord({ message_id: 'dup' }), eventRecord({ message_id: 'dup' })]);
+      expect((await store.events.loadBatch({ stream: 's', sequence: 1, file: a, dedupeWindowHours: 24 })).inserted).toBe(1);
+      const b = writeSegment(dir, 'b.ndjson', [
+        eventRecord({ message_id: 'dup', received_at: '2026-03-02T20:00:00.000Z' }),
+        eventRecord({ message_id: 'fresh', received_at: '2026-03-02T20:00:00.000Z' }),
+      ]);
+      const report = await store.events.loadBatch({ stream: 's', sequence: 2, file: b, dedupeWindowHours: 24 });
+      expect(report).toMatchObject({ inserted: 1, duplicates: 1 });
+      const late = writeSegment(dir, 'c.ndjson', [eventRecord({ message_id: 'dup', received_at: '2026-03-05T10:00:00.000Z' })]);
+      expect((await store.events.loadBatch({ stream: 's', sequence: 3, file: late, dedupeWindowHours: 24 })).inserted).toBe(1);
+      const forever = writeSegment(dir, 'd.ndjson', [eventRecord({ message_id: 'dup', received_at: '2026-09-05T10:00:00.000Z' })]);
+      expect((await store.events.loadBatch({ stream: 's', sequence: 4, file: forever, dedupeWindowHours: 0 })).inserted).toBe(0);
+    });
+
+    it('keeps JSON properties, unicode and timestamps intact', async () => {
+      const record = eventRecord({ message_id: 'json-1' });
+      await store.events.loadBatch({ stream: 's', sequence: 1, file: writeSegment(dir, 'a.ndjson', [record]), dedupeWindowHours: 24 });
+      const result = await store.readOnlyQuery("SELECT properties, timestamp, received_at FROM events WHERE message_id = 'json-1'", QUERY);
+      const row = result.rows[0]!;
+      expect(JSON.parse(String(row.properties))).toEqual(record.properties);
+      expect(row.timestamp).toBe('2026-03-02T10:00:00.000Z');
+      expect(row.received_at).toBe('2026-03-02T10:00:01.000Z');
+    });
+
+    it('answers the dashboard aggregates', async () => {
+      const file = writeSegment(dir, 'a.ndjson', [
+        eventRecord({ timestamp: '2026-03-01T09:00:00.000Z' }),
+        eventRecord({ timestamp: '2026-03-01T10:30:00.000Z', event: 'Product Viewed' }),
+        eventRecord({ timestamp: '2026-03-02T10:00:00.000Z', type: 'page', event: null, name: 'Home', source: 'backend' }),
+      ]);
+      await store.events.loadBatch({ stream: 's', sequence: 1, file, dedupeWindowHours: 24 });
+      expect(await store.events.timeline({ interval: 'day' })).toEqual([
+        { bucket: '2026-03-01T00:00:00.000Z', type: 'track', count: 2 },
+        { bucket: '2026-03-02T00:00:00.000Z', type: 'page', count: 1 },
+      ]);
+      expect(await store.events.timeline({ interval: 'hour', from: new Date('2026-03-01T10:00:00Z') })).toEqual([
+        { bucket: '2026-03-01T10:00:00.000Z', type: 'track', count: 1 },
+        { bucket: '2026-03-02T10:00:00.000Z', type: 'page', count: 1 },
+      ]);
+      expect(await store.events.countsByType()).toEqual([
+        { name: 'track', count: 2 },
+        { name: 'page', count: 1 },
+      ]);
+      expect(await store.events.topEventNames(10)).toEqual([
+        { name: 'Home', count: 1 },
+        { name: 'Order Completed', count: 1 },
+        { name: 'Product Viewed', count: 1 },
+      ]);
+      expect(await store.events.countsBySource()).toEqual([
+        { name: 'web', count: 2 },
+        { name: 'backend', count: 1 },
+      ]);
+      const recent = await store.events.recent({ limit: 2 });
+      expect(recent).toHaveLength(2);
+      expect(recent[0]).toMatchObject({ type: expect.any(String), loadSeq: 1 });
+      expect(await store.events.recent({ limit: 10, afterLoadSeq: 1 })).toEqual([]);
+    });
+
+    it('stores keys by hash, finds, lists and revokes them', async () => {
+      const row = { id: 'k1', kind: 'write' as const, name: 'web', source: 'web', hash: 'h'.repeat(64), prefix: 'rk_write_abc', createdAt: '2026-03-01T00:00:00.000Z' };
+      await store.keys.insert(row);
+      expect(await store.keys.findByHash(row.hash)).toEqual({ ...row, revokedAt: null });
+      expect(await store.keys.findByHash('nope')).toBeUndefined();
+      expect(await store.keys.revoke('k1', new Date('2026-03-02T00:00:00Z'))).toBe(true);
+      expect(await store.keys.revoke('k1', new Date())).toBe(false);
+      expect((await store.keys.list())[0]!.revokedAt).toBe('2026-03-02T00:00:00.000Z');
+    });
+
+    it('reads and overwrites metadata', async () => {
+      expect(await store.metadata.get('x')).toBeUndefined();
+      await store.metadata.set('x', '1');
+      await store.metadata.set('x', '2');
+      expect(await store.metadata.get('x')).toBe('2');
+    });
+
+    it('runs read-only SELECTs, with CTEs, over the public views', async () => {
+      const result = await store.readOnlyQuery(
+        'WITH t AS (SELECT type, count(*) AS n FROM events GROUP BY type) SELECT * FROM t, range(2) r',
+        QUERY,
+      );
+      expect(result.truncated).toBe(false);
+      expect(result.columns.map((c) => c.name)).toEqual(['type', 'n', 'range']);
+    });
+
+    it.each([
+      ['INSERT INTO events VALUES (1)', 'REFINERY_ERR_QUERY_NOT_READ_ONLY'],
+      ['DROP TABLE event_log', 'REFINERY_ERR_QUERY_NOT_READ_ONLY'],
+      ["COPY events TO '/tmp/out.csv'", 'REFINERY_ERR_QUERY_NOT_READ_ONLY'],
+      ["ATTACH '/tmp/x.db' AS x", 'REFINERY_ERR_QUERY_NOT_READ_ONLY'],
+      ["INSTALL httpfs", 'REFINERY_ERR_QUERY_NOT_READ_ONLY'],
+      ['SET threads = 1', 'REFINERY_ERR_QUERY_NOT_READ_ONLY'],
+      ['SELECT 1; DELETE FROM events', 'REFINERY_ERR_QUERY_NOT_READ_ONLY'],
+      ["SELECT * FROM read_csv('/etc/passwd')", 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
+      ["SELECT * FROM '/etc/passwd'", 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
+      ["SELECT * FROM read_text('/etc/hostname')", 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
+      ["SELECT getenv('HOME')", 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
+      ['SELECT * FROM api_keys', 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
+      ['SELECT * FROM event_log', 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
+      ["SELECT * FROM events WHERE message_id IN (SELECT * FROM glob('/*'))", 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
+      ['SELECT * FROM duckdb_settings()', 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
+    ])('refuses %s', async (sql, code) => {
+      await expect(store.readOnlyQuery(sql, QUERY)).rejects.toMatchObject({ code });
+    });
+
+    it('cuts answers at maxRows and says so', async () => {
+      const result = await store.readOnlyQuery('SELECT * FROM range(5000)', { timeoutMs: 10_000, maxRows: 100 });
+      expect(result.rows).toHaveLength(100);
+      expect(result.truncated).toBe(true);
+    });
+
+    it('stops a query that runs past its time limit', async () => {
+      await expect(
+        store.readOnlyQuery('SELECT count(*) FROM range(100000000000) a', { timeoutMs: 200, maxRows: 10 }),
+      ).rejects.toMatchObject({ code: 'REFINERY_ERR_QUERY_TIMEOUT' });
+      const after = await store.readOnlyQuery('SELECT 1 AS one', QUERY);
+      expect(after.rows).toEqual([{ one: 1 }]);
+    });
+  });
+}
