@@ -72,6 +72,7 @@ export class Collector {
     const lines: string[] = [];
     const accepted: EventRecord[] = [];
     const rejected: RejectedEvent[] = [];
+    // No event can be larger than the body that carried it, so small bodies skip the per-event check.
     const checkEachSize = facts.bodyBytes > limits.maxEventBytes;
     const batchSentAt = typeof defaults.sentAt === 'string' ? defaults.sentAt : undefined;
     for (let index = 0; index < messages.length; index++) {
@@ -137,9 +138,9 @@ export class Collector {
       anonymous_id: message.anonymousId,
       group_id: message.groupId,
       previous_id: message.previousId,
-      timestamp: new Date(timestamp).toISOString(),
-      original_timestamp: message.timestamp === undefined ? null : new Date(message.timestamp).toISOString(),
-      sent_at: message.sentAt === undefined ? null : new Date(message.sentAt).toISOString(),
+      timestamp: timestamp === facts.receivedAt ? receivedIso : toIso(timestamp),
+      original_timestamp: message.timestamp === undefined ? null : toIso(message.timestamp),
+      sent_at: message.sentAt === undefined ? null : toIso(message.sentAt),
       received_at: receivedIso,
       properties: message.properties,
       traits: message.traits,
@@ -156,6 +157,17 @@ export class Collector {
       device_type: agent.deviceType,
     };
   }
+}
+
+// Events of one request often share their timestamps; formatting each distinct one once saves real time.
+let lastIsoMillis = Number.NaN;
+let lastIso = '';
+function toIso(millis: number): string {
+  if (millis !== lastIsoMillis) {
+    lastIsoMillis = millis;
+    lastIso = new Date(millis).toISOString();
+  }
+  return lastIso;
 }
 
 function withBatchDefaults(raw: unknown, sentAt: string | undefined, defaults: BatchDefaults): unknown {

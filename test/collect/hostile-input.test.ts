@@ -17,7 +17,7 @@ async function send(path: string, body: string | Buffer, headers: Record<string,
   const response = await fetch(`${ws.server.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: basicAuth(ws.writeKey), ...headers },
-    body,
+    body: body as BodyInit,
   });
   const text = await response.text();
   return { status: response.status, json: JSON.parse(text) as Record<string, unknown> };
@@ -32,14 +32,35 @@ const hostileBodies: [string, string, string | Buffer, Record<string, string>?][
   ['an empty body', '/v1/track', ''],
   ['wrong types', '/v1/track', JSON.stringify({ userId: { id: 1 }, event: ['x'] })],
   ['a batch that is not an array', '/v1/batch', JSON.stringify({ batch: { type: 'track' } })],
-  ['a huge string', '/v1/track', JSON.stringify({ userId: 'u', event: 'x', properties: { s: 'z'.repeat(200_000) } })],
+  [
+    'a huge string',
+    '/v1/track',
+    JSON.stringify({ userId: 'u', event: 'x', properties: { s: 'z'.repeat(200_000) } }),
+  ],
   ['a body over the batch limit', '/v1/batch', JSON.stringify({ batch: [{ s: 'q'.repeat(2_000_000) }] })],
   ['deep nesting', '/v1/track', `{"userId":"u","event":"deep","properties":${nested(5000)}}`],
   ['a __proto__ key', '/v1/track', '{"userId":"u","event":"p","properties":{"__proto__":{"isAdmin":true}}}'],
   ['a top-level __proto__ key', '/v1/track', '{"userId":"u","event":"p","__proto__":{"polluted":1}}'],
-  ['a constructor.prototype key', '/v1/identify', '{"userId":"u","traits":{"constructor":{"prototype":{"x":1}}}}'],
-  ['invalid UTF-8', '/v1/track', Buffer.concat([Buffer.from('{"userId":"u","event":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')])],
-  ['an unsupported content encoding', '/v1/track', '{"userId":"u","event":"x"}', { 'content-encoding': 'br' }],
+  [
+    'a constructor.prototype key',
+    '/v1/identify',
+    '{"userId":"u","traits":{"constructor":{"prototype":{"x":1}}}}',
+  ],
+  [
+    'invalid UTF-8',
+    '/v1/track',
+    Buffer.concat([
+      Buffer.from('{"userId":"u","event":"'),
+      Buffer.from([0xc3, 0x28, 0xff]),
+      Buffer.from('"}'),
+    ]),
+  ],
+  [
+    'an unsupported content encoding',
+    '/v1/track',
+    '{"userId":"u","event":"x"}',
+    { 'content-encoding': 'br' },
+  ],
   ['a gzip bomb', '/v1/batch', gzipSync(Buffer.alloc(50_000_000, 32)), { 'content-encoding': 'gzip' }],
   ['a corrupt gzip body', '/v1/batch', Buffer.from('not gzip at all'), { 'content-encoding': 'gzip' }],
 ];
@@ -69,7 +90,9 @@ describe('hostile and malformed input', () => {
     const health = await fetch(`${ws.server.url}/healthz`);
     expect(health.status).toBe(200);
     await ws.drain();
-    const rows = await ws.rows<{ n: number }>("SELECT count(DISTINCT message_id) AS n FROM events WHERE event = 'Valid Alongside'");
+    const rows = await ws.rows<{ n: number }>(
+      "SELECT count(DISTINCT message_id) AS n FROM events WHERE event = 'Valid Alongside'",
+    );
     expect(rows[0]!.n).toBe(valid.length);
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -83,8 +106,12 @@ describe('hostile and malformed input', () => {
     expect(await codeOf('/v1/track', hostileBodies[9]![2])).toBe('REFINERY_ERR_HOSTILE_KEY');
     expect(await codeOf('/v1/identify', hostileBodies[11]![2])).toBe('REFINERY_ERR_HOSTILE_KEY');
     expect(await codeOf('/v1/track', hostileBodies[8]![2])).toBe('REFINERY_ERR_TOO_DEEP');
-    expect(await codeOf('/v1/batch', hostileBodies[14]![2], { 'content-encoding': 'gzip' })).toBe('REFINERY_ERR_BATCH_TOO_LARGE');
-    expect(await codeOf('/v1/track', '{}', { 'content-encoding': 'br' })).toBe('REFINERY_ERR_UNSUPPORTED_MEDIA_TYPE');
+    expect(await codeOf('/v1/batch', hostileBodies[14]![2], { 'content-encoding': 'gzip' })).toBe(
+      'REFINERY_ERR_BATCH_TOO_LARGE',
+    );
+    expect(await codeOf('/v1/track', '{}', { 'content-encoding': 'br' })).toBe(
+      'REFINERY_ERR_UNSUPPORTED_MEDIA_TYPE',
+    );
   });
 
   it('keeps a hostile event in a batch as a reject and stores its valid neighbours', async () => {
@@ -97,7 +124,9 @@ describe('hostile and malformed input', () => {
     expect(response.status).toBe(200);
     expect(response.json.accepted).toBe(1);
     await ws.drain();
-    expect(await ws.rows("SELECT message_id FROM events WHERE event = 'Neighbour'")).toEqual([{ message_id: 'nb-1' }]);
+    expect(await ws.rows("SELECT message_id FROM events WHERE event = 'Neighbour'")).toEqual([
+      { message_id: 'nb-1' },
+    ]);
     const rejects = await ws.rows<{ message_id: string; reason_code: string }>(
       "SELECT message_id, reason_code FROM rejected_events WHERE message_id IN ('nb-2', 'nb-3') ORDER BY 1",
     );
@@ -110,10 +139,15 @@ describe('hostile and malformed input', () => {
   it('stores SQL in event names and property keys as plain data', async () => {
     const evil = "Robert'); DROP TABLE event_log; --";
     const key = "k') OR 1=1; DELETE FROM events; --";
-    const response = await send('/v1/track', JSON.stringify({ userId: 'sql', event: evil, messageId: 'sql-1', properties: { [key]: "'; --" } }));
+    const response = await send(
+      '/v1/track',
+      JSON.stringify({ userId: 'sql', event: evil, messageId: 'sql-1', properties: { [key]: "'; --" } }),
+    );
     expect(response.status).toBe(200);
     await ws.drain();
-    const rows = await ws.rows<{ event: string; properties: string }>("SELECT event, properties FROM events WHERE message_id = 'sql-1'");
+    const rows = await ws.rows<{ event: string; properties: string }>(
+      "SELECT event, properties FROM events WHERE message_id = 'sql-1'",
+    );
     expect(rows[0]!.event).toBe(evil);
     expect(JSON.parse(rows[0]!.properties)).toEqual({ [key]: "'; --" });
     const count = await ws.rows<{ n: number }>('SELECT count(*) AS n FROM events');

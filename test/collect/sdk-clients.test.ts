@@ -1,5 +1,5 @@
-import { Analytics } from '@segment/analytics-node';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
+import { Analytics } from '@segment/analytics-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
 
@@ -16,11 +16,20 @@ afterAll(async () => {
 
 describe('official SDK clients pointed at Refinery', () => {
   it('stores what @segment/analytics-node sends, every call type', async () => {
-    const analytics = new Analytics({ writeKey: ws.writeKey, host: ws.server.url, flushAt: 5, maxRetries: 1 });
+    const analytics = new Analytics({
+      writeKey: ws.writeKey,
+      host: ws.server.url,
+      flushAt: 5,
+      maxRetries: 1,
+    });
     const failures: unknown[] = [];
     analytics.on('error', (error) => failures.push(error));
     analytics.identify({ userId: 'seg-user', traits: { email: 'seg@example.com', plan: 'pro' } });
-    analytics.track({ userId: 'seg-user', event: 'Product Viewed', properties: { product_id: 'p1', price: 3.2 } });
+    analytics.track({
+      userId: 'seg-user',
+      event: 'Product Viewed',
+      properties: { product_id: 'p1', price: 3.2 },
+    });
     analytics.page({ anonymousId: 'seg-anon', name: 'Home', properties: { path: '/' } });
     analytics.screen({ userId: 'seg-user', name: 'Basket' });
     analytics.group({ userId: 'seg-user', groupId: 'bakers-guild', traits: { name: 'Guild' } });
@@ -33,7 +42,10 @@ describe('official SDK clients pointed at Refinery', () => {
        WHERE user_id = 'seg-user' OR anonymous_id = 'seg-anon' ORDER BY type`,
     );
     expect(rows.map((r) => r.type)).toEqual(['alias', 'group', 'identify', 'page', 'screen', 'track']);
-    expect(rows.find((r) => r.type === 'track')).toMatchObject({ event: 'Product Viewed', lib: '@segment/analytics-node' });
+    expect(rows.find((r) => r.type === 'track')).toMatchObject({
+      event: 'Product Viewed',
+      lib: '@segment/analytics-node',
+    });
     const [traits] = await ws.rows<{ email: string }>(
       "SELECT traits->>'$.email' AS email FROM events WHERE type = 'identify' AND user_id = 'seg-user'",
     );
@@ -41,11 +53,17 @@ describe('official SDK clients pointed at Refinery', () => {
   });
 
   it('stores what @rudderstack/rudder-sdk-node sends (gzip batches)', async () => {
-    const client = new RudderAnalytics(ws.writeKey, { dataPlaneUrl: ws.server.url, flushAt: 3, logLevel: 'error' });
+    const client = new RudderAnalytics(ws.writeKey, {
+      dataPlaneUrl: ws.server.url,
+      flushAt: 3,
+      logLevel: 'error',
+    });
     client.identify({ userId: 'rudder-user', traits: { email: 'r@example.com' } });
     client.track({ userId: 'rudder-user', event: 'Cart Viewed', properties: { items: 2 } });
     client.page({ userId: 'rudder-user', name: 'Checkout' });
-    await new Promise<void>((resolve, reject) => client.flush((error?: Error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      client.flush((error?: Error) => (error ? reject(error) : resolve())),
+    );
     await ws.drain();
     const rows = await ws.rows<{ type: string; channel: string | null }>(
       "SELECT type, extra->>'$.channel' AS channel FROM events WHERE user_id = 'rudder-user' ORDER BY type",

@@ -12,9 +12,31 @@ export interface StoreHarness {
 
 /** The documented columns of the public `events` view, in order. */
 export const EVENTS_VIEW_COLUMNS = [
-  'message_id', 'type', 'event', 'name', 'category', 'user_id', 'anonymous_id', 'group_id', 'previous_id',
-  'timestamp', 'original_timestamp', 'sent_at', 'received_at', 'properties', 'traits', 'context', 'integrations',
-  'extra', 'source', 'ip', 'user_agent', 'browser', 'browser_version', 'os', 'device_type',
+  'message_id',
+  'type',
+  'event',
+  'name',
+  'category',
+  'user_id',
+  'anonymous_id',
+  'group_id',
+  'previous_id',
+  'timestamp',
+  'original_timestamp',
+  'sent_at',
+  'received_at',
+  'properties',
+  'traits',
+  'context',
+  'integrations',
+  'extra',
+  'source',
+  'ip',
+  'user_agent',
+  'browser',
+  'browser_version',
+  'os',
+  'device_type',
 ];
 
 const QUERY = { timeoutMs: 10_000, maxRows: 1000 };
@@ -49,7 +71,11 @@ export function describeStoreConformance(engine: string, openFresh: () => Promis
     });
 
     it('loads a WAL segment with events and rejects and records how far it got', async () => {
-      const file = writeSegment(dir, 'a.ndjson', [eventRecord({ message_id: 'e1' }), rejectRecord(), eventRecord({ message_id: 'e2' })]);
+      const file = writeSegment(dir, 'a.ndjson', [
+        eventRecord({ message_id: 'e1' }),
+        rejectRecord(),
+        eventRecord({ message_id: 'e2' }),
+      ]);
       const report = await store.events.loadBatch({ stream: 's1', sequence: 1, file, dedupeWindowHours: 24 });
       expect(report).toEqual({ sequence: 1, inserted: 2, duplicates: 0, rejected: 1, alreadyLoaded: false });
       expect(await store.events.lastLoadedSequence('s1')).toBe(1);
@@ -69,24 +95,52 @@ export function describeStoreConformance(engine: string, openFresh: () => Promis
     });
 
     it('drops retried message ids within a batch and across batches inside the window', async () => {
-      const a = writeSegment(dir, 'a.ndjson', [eventRecord({ message_id: 'dup' }), eventRecord({ message_id: 'dup' })]);
-      expect((await store.events.loadBatch({ stream: 's', sequence: 1, file: a, dedupeWindowHours: 24 })).inserted).toBe(1);
+      const a = writeSegment(dir, 'a.ndjson', [
+        eventRecord({ message_id: 'dup' }),
+        eventRecord({ message_id: 'dup' }),
+      ]);
+      expect(
+        (await store.events.loadBatch({ stream: 's', sequence: 1, file: a, dedupeWindowHours: 24 })).inserted,
+      ).toBe(1);
       const b = writeSegment(dir, 'b.ndjson', [
         eventRecord({ message_id: 'dup', received_at: '2026-03-02T20:00:00.000Z' }),
         eventRecord({ message_id: 'fresh', received_at: '2026-03-02T20:00:00.000Z' }),
       ]);
-      const report = await store.events.loadBatch({ stream: 's', sequence: 2, file: b, dedupeWindowHours: 24 });
+      const report = await store.events.loadBatch({
+        stream: 's',
+        sequence: 2,
+        file: b,
+        dedupeWindowHours: 24,
+      });
       expect(report).toMatchObject({ inserted: 1, duplicates: 1 });
-      const late = writeSegment(dir, 'c.ndjson', [eventRecord({ message_id: 'dup', received_at: '2026-03-05T10:00:00.000Z' })]);
-      expect((await store.events.loadBatch({ stream: 's', sequence: 3, file: late, dedupeWindowHours: 24 })).inserted).toBe(1);
-      const forever = writeSegment(dir, 'd.ndjson', [eventRecord({ message_id: 'dup', received_at: '2026-09-05T10:00:00.000Z' })]);
-      expect((await store.events.loadBatch({ stream: 's', sequence: 4, file: forever, dedupeWindowHours: 0 })).inserted).toBe(0);
+      const late = writeSegment(dir, 'c.ndjson', [
+        eventRecord({ message_id: 'dup', received_at: '2026-03-05T10:00:00.000Z' }),
+      ]);
+      expect(
+        (await store.events.loadBatch({ stream: 's', sequence: 3, file: late, dedupeWindowHours: 24 }))
+          .inserted,
+      ).toBe(1);
+      const forever = writeSegment(dir, 'd.ndjson', [
+        eventRecord({ message_id: 'dup', received_at: '2026-09-05T10:00:00.000Z' }),
+      ]);
+      expect(
+        (await store.events.loadBatch({ stream: 's', sequence: 4, file: forever, dedupeWindowHours: 0 }))
+          .inserted,
+      ).toBe(0);
     });
 
     it('keeps JSON properties, unicode and timestamps intact', async () => {
       const record = eventRecord({ message_id: 'json-1' });
-      await store.events.loadBatch({ stream: 's', sequence: 1, file: writeSegment(dir, 'a.ndjson', [record]), dedupeWindowHours: 24 });
-      const result = await store.readOnlyQuery("SELECT properties, timestamp, received_at FROM events WHERE message_id = 'json-1'", QUERY);
+      await store.events.loadBatch({
+        stream: 's',
+        sequence: 1,
+        file: writeSegment(dir, 'a.ndjson', [record]),
+        dedupeWindowHours: 24,
+      });
+      const result = await store.readOnlyQuery(
+        "SELECT properties, timestamp, received_at FROM events WHERE message_id = 'json-1'",
+        QUERY,
+      );
       const row = result.rows[0]!;
       expect(JSON.parse(String(row.properties))).toEqual(record.properties);
       expect(row.timestamp).toBe('2026-03-02T10:00:00.000Z');
@@ -97,14 +151,22 @@ export function describeStoreConformance(engine: string, openFresh: () => Promis
       const file = writeSegment(dir, 'a.ndjson', [
         eventRecord({ timestamp: '2026-03-01T09:00:00.000Z' }),
         eventRecord({ timestamp: '2026-03-01T10:30:00.000Z', event: 'Product Viewed' }),
-        eventRecord({ timestamp: '2026-03-02T10:00:00.000Z', type: 'page', event: null, name: 'Home', source: 'backend' }),
+        eventRecord({
+          timestamp: '2026-03-02T10:00:00.000Z',
+          type: 'page',
+          event: null,
+          name: 'Home',
+          source: 'backend',
+        }),
       ]);
       await store.events.loadBatch({ stream: 's', sequence: 1, file, dedupeWindowHours: 24 });
       expect(await store.events.timeline({ interval: 'day' })).toEqual([
         { bucket: '2026-03-01T00:00:00.000Z', type: 'track', count: 2 },
         { bucket: '2026-03-02T00:00:00.000Z', type: 'page', count: 1 },
       ]);
-      expect(await store.events.timeline({ interval: 'hour', from: new Date('2026-03-01T10:00:00Z') })).toEqual([
+      expect(
+        await store.events.timeline({ interval: 'hour', from: new Date('2026-03-01T10:00:00Z') }),
+      ).toEqual([
         { bucket: '2026-03-01T10:00:00.000Z', type: 'track', count: 1 },
         { bucket: '2026-03-02T10:00:00.000Z', type: 'page', count: 1 },
       ]);
@@ -128,7 +190,15 @@ export function describeStoreConformance(engine: string, openFresh: () => Promis
     });
 
     it('stores keys by hash, finds, lists and revokes them', async () => {
-      const row = { id: 'k1', kind: 'write' as const, name: 'web', source: 'web', hash: 'h'.repeat(64), prefix: 'rk_write_abc', createdAt: '2026-03-01T00:00:00.000Z' };
+      const row = {
+        id: 'k1',
+        kind: 'write' as const,
+        name: 'web',
+        source: 'web',
+        hash: 'h'.repeat(64),
+        prefix: 'rk_write_abc',
+        createdAt: '2026-03-01T00:00:00.000Z',
+      };
       await store.keys.insert(row);
       expect(await store.keys.findByHash(row.hash)).toEqual({ ...row, revokedAt: null });
       expect(await store.keys.findByHash('nope')).toBeUndefined();
@@ -158,7 +228,7 @@ export function describeStoreConformance(engine: string, openFresh: () => Promis
       ['DROP TABLE event_log', 'REFINERY_ERR_QUERY_NOT_READ_ONLY'],
       ["COPY events TO '/tmp/out.csv'", 'REFINERY_ERR_QUERY_NOT_READ_ONLY'],
       ["ATTACH '/tmp/x.db' AS x", 'REFINERY_ERR_QUERY_NOT_READ_ONLY'],
-      ["INSTALL httpfs", 'REFINERY_ERR_QUERY_NOT_READ_ONLY'],
+      ['INSTALL httpfs', 'REFINERY_ERR_QUERY_NOT_READ_ONLY'],
       ['SET threads = 1', 'REFINERY_ERR_QUERY_NOT_READ_ONLY'],
       ['SELECT 1; DELETE FROM events', 'REFINERY_ERR_QUERY_NOT_READ_ONLY'],
       ["SELECT * FROM read_csv('/etc/passwd')", 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
@@ -167,14 +237,20 @@ export function describeStoreConformance(engine: string, openFresh: () => Promis
       ["SELECT getenv('HOME')", 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
       ['SELECT * FROM api_keys', 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
       ['SELECT * FROM event_log', 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
-      ["SELECT * FROM events WHERE message_id IN (SELECT * FROM glob('/*'))", 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
+      [
+        "SELECT * FROM events WHERE message_id IN (SELECT * FROM glob('/*'))",
+        'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION',
+      ],
       ['SELECT * FROM duckdb_settings()', 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
     ])('refuses %s', async (sql, code) => {
       await expect(store.readOnlyQuery(sql, QUERY)).rejects.toMatchObject({ code });
     });
 
     it('cuts answers at maxRows and says so', async () => {
-      const result = await store.readOnlyQuery('SELECT * FROM range(5000)', { timeoutMs: 10_000, maxRows: 100 });
+      const result = await store.readOnlyQuery('SELECT * FROM range(5000)', {
+        timeoutMs: 10_000,
+        maxRows: 100,
+      });
       expect(result.rows).toHaveLength(100);
       expect(result.truncated).toBe(true);
     });

@@ -127,6 +127,7 @@ export class DuckDbStore implements Store {
       await session.exclusive(async () => undefined);
       session.close();
     }
+    await this.imports.idle();
     this.imports.close();
     this.instance.closeSync();
   }

@@ -1,0 +1,205 @@
+// bench:ingest — durable ingest throughput against a no-op Fastify ceiling measured in the same run.
+// Usage: npm run bench:ingest [-- --seconds 15 --connections 64 --batch 100]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '15' },
+    connections: { type: 'string', default: '64' },
+    batch: { type: 'string', default: '100' },
+    workers: { type: 'string', default: '1' },
+  },
+});
+const seconds = Number(values.seconds);
+const connections = Number(values.connections);
+const batchSize = Number(values.batch);
+const bin = fileURLToPath(new URL('../bin/refinery.js', import.meta.url));
+const noop = fileURLToPath(new URL('./noop-server.mjs', import.meta.url));
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function run(args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], ...options });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${args.join(' ')} exited ${code}`)),
+    );
+  });
+}
+
+async function waitHealthy(url, child) {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error('server exited');
+    try {
+      const r = await fetch(url);
+      if (r.status < 500) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`not healthy: ${url}`);
+}
+
+function peakRssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+// One body template per run; each request swaps the placeholder for a fresh prefix, so every event has a
+// unique messageId and nothing is dropped as a duplicate.
+function batchTemplate() {
+  const batch = Array.from({ length: batchSize }, (_, i) => ({
+    type: 'track',
+    event: i % 3 ? 'Product Viewed' : 'Product Added',
+    userId: `user-${i % 50}`,
+    messageId: `__ID__-${i}`,
+    timestamp: '2026-11-23T10:00:00.000Z',
+    properties: { product_id: `p_${i % 200}`, price: 2.4, category: 'bread', quantity: 1 },
+    context: {
+      library: { name: 'bench', version: '1' },
+      userAgent:
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+      ip: '203.0.113.9',
+    },
+  }));
+  return JSON.stringify({ batch });
+}
+
+async function load(url, headers) {
+  const template = batchTemplate();
+  let counter = 0;
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', ...headers },
+    requests: [
+      {
+        setupRequest(request) {
+          counter++;
+          return { ...request, body: template.replaceAll('__ID__', `${process.pid}-${counter}`) };
+        },
+      },
+    ],
+  });
+  const ok = result['2xx'];
+  return {
+    requests: ok,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    eventsPerSecond: (ok * batchSize) / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'refinery-bench-'));
+try {
+  await run([bin, 'init', dir]);
+  if (process.env.BENCH_LOADER_INTERVAL_MS) {
+    const file = join(dir, 'refinery.yaml');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        /loaderIntervalMs: \d+/,
+        `loaderIntervalMs: ${process.env.BENCH_LOADER_INTERVAL_MS}`,
+      ),
+    );
+  }
+  const { key } = JSON.parse(await run([bin, 'keys', 'create', '--kind', 'write', '--json', '--dir', dir]));
+
+  const noopPort = await freePort();
+  const noopServer = spawn(process.execPath, [noop, String(noopPort)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await waitHealthy(`http://127.0.0.1:${noopPort}/`, noopServer);
+  console.log(`no-op Fastify: ${connections} connections × ${batchSize}-event batches for ${seconds}s…`);
+  const baseline = await load(`http://127.0.0.1:${noopPort}/v1/batch`, {});
+  noopServer.kill('SIGTERM');
+
+  const port = await freePort();
+  const server = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+      bin,
+      'serve',
+      '--dir',
+      dir,
+      '--port',
+      String(port),
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  await waitHealthy(`http://127.0.0.1:${port}/healthz`, server);
+  console.log(`Refinery: same load, acknowledged only after fsync…`);
+  const auth = `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+  const refinery = await load(`http://127.0.0.1:${port}/v1/batch`, { authorization: auth });
+  const rss = peakRssMb(server.pid);
+
+  // Give the loader a moment, then report how far behind it is and what the store holds.
+  const token = JSON.parse(readFileSync(join(dir, 'data', 'server.json'), 'utf8')).token;
+  const stats = async () =>
+    (
+      await fetch(`http://127.0.0.1:${port}/v1/stats`, { headers: { authorization: `Bearer ${token}` } })
+    ).json();
+  const started = Date.now();
+  let s = await stats();
+  while (s.loader.pendingSegments > 0 && Date.now() - started < 120_000) {
+    await new Promise((r) => setTimeout(r, 500));
+    s = await stats();
+  }
+  const catchUpSeconds = (Date.now() - started) / 1000;
+  server.kill('SIGTERM');
+  await new Promise((resolve) => server.once('exit', resolve));
+
+  const ratio = refinery.eventsPerSecond / baseline.eventsPerSecond;
+  const rows = [
+    ['', 'no-op Fastify', 'Refinery (durable)'],
+    ['events/s', baseline.eventsPerSecond.toFixed(0), refinery.eventsPerSecond.toFixed(0)],
+    ['requests ok', baseline.requests, refinery.requests],
+    [
+      'non-2xx / errors',
+      `${baseline.non2xx} / ${baseline.errors}`,
+      `${refinery.non2xx} / ${refinery.errors}`,
+    ],
+    ['p50 ack latency (ms)', baseline.p50, refinery.p50],
+    ['p99 ack latency (ms)', baseline.p99, refinery.p99],
+  ];
+  console.log('');
+  for (const row of rows) console.log(row.map((c, i) => String(c).padEnd(i === 0 ? 22 : 20)).join(''));
+  console.log('');
+  console.log(
+    `durable events/s: ${refinery.eventsPerSecond.toFixed(0)}  (${(ratio * 100).toFixed(1)} % of the no-op ceiling)`,
+  );
+  console.log(`server peak RSS: ${rss.toFixed(0)} MB`);
+  console.log(
+    `store after the run: ${s.events.total} events; loader caught up ${catchUpSeconds.toFixed(1)} s after the load stopped`,
+  );
+  console.log(
+    `targets: ≥ 150000 events/s ${refinery.eventsPerSecond >= 150_000 ? 'met' : 'NOT met'}; ≥ 30 % of ceiling ${ratio >= 0.3 ? 'met' : 'NOT met'}; RSS < 1024 MB ${rss < 1024 ? 'met' : 'NOT met'}`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
