@@ -166,7 +166,7 @@ try {
     ).json();
   const started = Date.now();
   let s = await stats();
-  while (s.loader.pendingSegments > 0 && Date.now() - started < 120_000) {
+  while ((s.loader.lagEvents > 0 || s.loader.pendingSegments > 0) && Date.now() - started < 300_000) {
     await new Promise((r) => setTimeout(r, 500));
     s = await stats();
   }

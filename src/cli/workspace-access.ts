@@ -53,7 +53,10 @@ export async function openWorkspaceAccess(dir: string): Promise<WorkspaceAccess>
   const paths = workspacePaths(dir, config);
   const server = findRunningServer(paths.serverFile);
   if (server) return new ServerAccess(config, server);
-  const store = await openStore(config.store.url, { databaseFile: paths.databaseFile });
+  const store = await openStore(config.store.url, {
+    databaseFile: paths.databaseFile,
+    memoryLimit: config.store.memoryLimit,
+  });
   return new DirectAccess(config, store);
 }
 

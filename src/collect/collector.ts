@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkspaceConfig } from '../config/workspace-config.js';
 import { isRefineryError, RefineryError } from '../core/errors.js';
-import type { EventRecord, EventType, RejectRecord } from '../store/event-record.js';
+import type { EventType, ParsedAgent, RejectRecord, RequestRecord } from '../store/wal-format.js';
 import { applyIpPolicy } from './client-ip.js';
 import type { IngestMeter } from './ingest-meter.js';
 import { validateMessage } from './message-validation.js';
-import type { ValidMessage } from './segment-message.js';
 import type { TailBuffer } from './tail-buffer.js';
-import { correctTimestamp } from './timestamps.js';
 import type { UserAgentParser } from './user-agent.js';
 import type { WriteAheadLog } from './wal/write-ahead-log.js';
 
@@ -17,8 +15,8 @@ export interface RequestFacts {
   readonly ip: string | null;
   readonly userAgent: string | null;
   readonly source: string;
-  /** Size of the request body in bytes, used to skip per-event size checks when the whole body is small. */
-  readonly bodyBytes: number;
+  /** The body as received (decompressed), stored verbatim in the write-ahead log. */
+  readonly body: Buffer;
 }
 
 /** Batch-level fields that apply to every message in it (the Segment batch format allows these). */
@@ -41,8 +39,6 @@ export interface AcceptReport {
   readonly rejected: readonly RejectedEvent[];
 }
 
-const MAX_REJECT_PAYLOAD = 64 * 1024;
-
 export interface CollectorParts {
   readonly wal: WriteAheadLog;
   readonly tail: TailBuffer;
@@ -50,9 +46,15 @@ export interface CollectorParts {
   readonly userAgents: UserAgentParser;
 }
 
+const MAX_REJECT_PAYLOAD = 64 * 1024;
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const SPACE = 0x20;
+
 /**
- * Turns Segment messages into WAL records: validates each one, enriches the good ones, keeps the bad ones
- * as rejects with their reason, and resolves only when every line is durable in the write-ahead log.
+ * Validates the messages of one request and makes them durable: the accepted ones as one write-ahead-log
+ * line holding the body verbatim, each rejected one as a reject line with its reason. Resolves only once
+ * every line is on disk. Per accepted message it only checks and looks up; nothing is re-serialised.
  */
 export class Collector {
   constructor(
@@ -65,41 +67,53 @@ export class Collector {
     impliedType: EventType | undefined,
     facts: RequestFacts,
     defaults: BatchDefaults = {},
-    pathPrefix = 'batch',
   ): Promise<AcceptReport> {
-    const { limits } = this.config;
+    const { limits, collect } = this.config;
     const receivedIso = new Date(facts.receivedAt).toISOString();
-    const lines: string[] = [];
-    const accepted: EventRecord[] = [];
     const rejected: RejectedEvent[] = [];
+    const rejectLines: string[] = [];
+    const skip: number[] = [];
+    const extraOf: number[] = [];
+    const ipOf: (string | null)[] = new Array(messages.length).fill(null);
+    const agentOf: (number | null)[] = new Array(messages.length).fill(null);
+    const agents: ParsedAgent[] = [];
+    const agentIndex = new Map<string, number>();
     // No event can be larger than the body that carried it, so small bodies skip the per-event check.
-    const checkEachSize = facts.bodyBytes > limits.maxEventBytes;
+    const checkEachSize = facts.body.length > limits.maxEventBytes;
     const batchSentAt = typeof defaults.sentAt === 'string' ? defaults.sentAt : undefined;
+    const batchContext = isObject(defaults.context) ? defaults.context : undefined;
     for (let index = 0; index < messages.length; index++) {
       const raw = messages[index];
-      const path = messages.length === 1 && impliedType ? 'body' : `${pathPrefix}[${index}]`;
+      const path = impliedType ? 'body' : `batch[${index}]`;
       try {
-        if (checkEachSize) assertEventSize(raw, path, limits.maxEventBytes);
         const message = validateMessage(
           withBatchDefaults(raw, batchSentAt, defaults),
           path,
           impliedType,
           limits.maxDepth,
         );
-        const record = this.toRecord(message, facts, receivedIso);
-        lines.push(`${JSON.stringify(record)}\n`);
-        accepted.push(record);
+        if (checkEachSize && message.sizeBound > limits.maxEventBytes)
+          assertEventSize(raw, path, limits.maxEventBytes);
+        if (message.extra) extraOf.push(index);
+        const context = message.context ?? batchContext ?? null;
+        const clientIp = typeof context?.ip === 'string' ? context.ip : facts.ip;
+        ipOf[index] = applyIpPolicy(clientIp, collect.ip);
+        const userAgent = typeof context?.userAgent === 'string' ? context.userAgent : facts.userAgent;
+        if (userAgent) {
+          let position = agentIndex.get(userAgent);
+          if (position === undefined) {
+            position = agents.push(this.parts.userAgents.parse(userAgent)) - 1;
+            agentIndex.set(userAgent, position);
+          }
+          agentOf[index] = position;
+        }
       } catch (error) {
+        skip.push(index);
         const reason = asRefineryError(error);
         const messageId = messageIdOf(raw);
-        rejected.push({
-          index,
-          messageId,
-          code: reason.code,
-          message: reason.message,
-          field: reason.details.field ?? null,
-        });
-        const rejectRecord: RejectRecord = {
+        const field = reason.details.field ?? null;
+        rejected.push({ index, messageId, code: reason.code, message: reason.message, field });
+        const line: RejectRecord = {
           k: 'r',
           received_at: receivedIso,
           source: facts.source,
@@ -107,82 +121,66 @@ export class Collector {
           type: typeOf(raw) ?? impliedType ?? null,
           reason_code: reason.code,
           reason: reason.message,
-          field: reason.details.field ?? null,
+          field,
           payload: excerpt(raw),
         };
-        lines.push(`${JSON.stringify(rejectRecord)}\n`);
+        rejectLines.push(`${JSON.stringify(line)}\n`);
       }
     }
-    if (lines.length > 0) await this.parts.wal.append(lines.join(''));
-    for (const record of accepted) this.parts.tail.push(record);
-    this.parts.meter.record(accepted.length, rejected.length, facts.receivedAt);
-    return { accepted: accepted.length, rejected };
-  }
-
-  private toRecord(message: ValidMessage, facts: RequestFacts, receivedIso: string): EventRecord {
-    const policy = this.config.collect.ip;
-    const context = message.context;
-    const clientIp = typeof context?.ip === 'string' ? context.ip : facts.ip;
-    const ip = applyIpPolicy(clientIp, policy);
-    const userAgent = typeof context?.userAgent === 'string' ? context.userAgent : facts.userAgent;
-    const agent = this.parts.userAgents.parse(userAgent);
-    const timestamp = correctTimestamp(facts.receivedAt, message.timestamp, message.sentAt);
-    return {
-      k: 'e',
-      message_id: message.messageId ?? randomUUID(),
-      type: message.type,
-      event: message.event,
-      name: message.name,
-      category: message.category,
-      user_id: message.userId,
-      anonymous_id: message.anonymousId,
-      group_id: message.groupId,
-      previous_id: message.previousId,
-      timestamp: timestamp === facts.receivedAt ? receivedIso : toIso(timestamp),
-      original_timestamp: message.timestamp === undefined ? null : toIso(message.timestamp),
-      sent_at: message.sentAt === undefined ? null : toIso(message.sentAt),
-      received_at: receivedIso,
-      properties: message.properties,
-      traits: message.traits,
-      // The context keeps only the IP the policy allows, so a truncated address never survives beside it.
-      context: context && policy !== 'full' && 'ip' in context ? { ...context, ip } : context,
-      integrations: message.integrations,
-      extra: message.extra,
-      source: facts.source,
-      ip,
-      user_agent: userAgent,
-      browser: agent.browser,
-      browser_version: agent.browserVersion,
-      os: agent.os,
-      device_type: agent.deviceType,
-    };
+    const accepted = messages.length - skip.length;
+    const chunks: Buffer[] = [];
+    let record: RequestRecord | undefined;
+    if (accepted > 0) {
+      const header: Omit<RequestRecord, 'body'> = {
+        k: 'q',
+        rid: randomUUID(),
+        received_at: receivedIso,
+        source: facts.source,
+        implied_type: impliedType ?? null,
+        ua: facts.userAgent,
+        ip_of: ipOf,
+        agent_of: agentOf,
+        agents,
+        skip,
+        extra_of: extraOf,
+      };
+      const head = JSON.stringify(header);
+      chunks.push(Buffer.from(`${head.slice(0, -1)},"body":`), singleLine(facts.body), Buffer.from('}\n'));
+      record = { ...header, body: impliedType ? messages[0] : { batch: messages, ...defaults } };
+    }
+    if (rejectLines.length > 0) chunks.push(Buffer.from(rejectLines.join('')));
+    if (chunks.length > 0) await this.parts.wal.append(chunks);
+    if (record) this.parts.tail.push(record, accepted);
+    this.parts.meter.record(accepted, rejected.length, facts.receivedAt);
+    return { accepted, rejected };
   }
 }
 
-// Events of one request often share their timestamps; formatting each distinct one once saves real time.
-let lastIsoMillis = Number.NaN;
-let lastIso = '';
-function toIso(millis: number): string {
-  if (millis !== lastIsoMillis) {
-    lastIsoMillis = millis;
-    lastIso = new Date(millis).toISOString();
+// Valid JSON has line breaks only as whitespace between tokens (inside strings they must be escaped),
+// so turning them into spaces keeps the body the same JSON on one line.
+function singleLine(body: Buffer): Buffer {
+  if (body.indexOf(NEWLINE) === -1 && body.indexOf(CARRIAGE_RETURN) === -1) return body;
+  const copy = Buffer.from(body);
+  for (let i = 0; i < copy.length; i++) {
+    if (copy[i] === NEWLINE || copy[i] === CARRIAGE_RETURN) copy[i] = SPACE;
   }
-  return lastIso;
+  return copy;
 }
 
 function withBatchDefaults(raw: unknown, sentAt: string | undefined, defaults: BatchDefaults): unknown {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
-  const message = raw as Record<string, unknown>;
-  const needsSentAt = sentAt !== undefined && message.sentAt === undefined;
-  const needsContext = defaults.context !== undefined && message.context === undefined;
-  const needsIntegrations = defaults.integrations !== undefined && message.integrations === undefined;
-  if (!needsSentAt && !needsContext && !needsIntegrations) return raw;
+  if (!isObject(raw)) return raw;
+  const needsSentAt = sentAt !== undefined && raw.sentAt === undefined;
+  const needsContext = defaults.context !== undefined && raw.context === undefined;
+  if (!needsSentAt && !needsContext) return raw;
   return {
-    ...message,
+    ...raw,
     ...(needsSentAt ? { sentAt } : {}),
     ...(needsContext ? { context: defaults.context } : {}),
-    ...(needsIntegrations ? { integrations: defaults.integrations } : {}),
   };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function assertEventSize(raw: unknown, path: string, maxEventBytes: number): void {
@@ -205,12 +203,12 @@ function asRefineryError(error: unknown): RefineryError {
 }
 
 function messageIdOf(raw: unknown): string | null {
-  const id = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).messageId : undefined;
+  const id = isObject(raw) ? raw.messageId : undefined;
   return typeof id === 'string' ? id.slice(0, 512) : null;
 }
 
 function typeOf(raw: unknown): string | undefined {
-  const type = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).type : undefined;
+  const type = isObject(raw) ? raw.type : undefined;
   return typeof type === 'string' ? type.slice(0, 32) : undefined;
 }
 

@@ -1,8 +1,8 @@
 import { RefineryError } from '../core/errors.js';
-import { EVENT_TYPES, type EventType } from '../store/event-record.js';
+import { parseIsoTimestamp } from '../core/iso-time.js';
+import { EVENT_TYPES, type EventType, SPEC_KEYS } from '../store/wal-format.js';
 import { assertSafeJson } from './object-safety.js';
-import { SPEC_KEYS, type ValidMessage } from './segment-message.js';
-import { parseIsoTimestamp } from './timestamps.js';
+import type { ValidMessage } from './segment-message.js';
 
 const MAX_ID_LENGTH = 512;
 const MAX_NAME_LENGTH = 1024;
@@ -22,7 +22,7 @@ export function validateMessage(
     throw invalid(path, 'must be a JSON object');
   }
   // One walk over the whole message refuses poisoned keys and deep nesting in every field at once.
-  assertSafeJson(raw, path, maxDepth + 1);
+  const sizeBound = assertSafeJson(raw, path, maxDepth + 1);
   const message = raw as Record<string, unknown>;
   const type = readType(message.type, `${path}.type`, impliedType);
   const userId = readId(message.userId, `${path}.userId`);
@@ -79,6 +79,7 @@ export function validateMessage(
     context,
     integrations,
     extra,
+    sizeBound,
   };
 }
 

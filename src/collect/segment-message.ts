@@ -1,4 +1,4 @@
-import type { EventType } from '../store/event-record.js';
+import type { EventType } from '../store/wal-format.js';
 
 /** A Segment Spec message after validation: the fields Refinery relies on, with their types proven. */
 export interface ValidMessage {
@@ -18,27 +18,6 @@ export interface ValidMessage {
   readonly context: Record<string, unknown> | null;
   readonly integrations: Record<string, unknown> | null;
   readonly extra: Record<string, unknown> | null;
+  /** An upper bound of the message's size as JSON, in bytes. */
+  readonly sizeBound: number;
 }
-
-/** Top-level keys of the Segment Spec (plus what SDKs add) that have a column of their own. */
-export const SPEC_KEYS = new Set([
-  'type',
-  'messageId',
-  'userId',
-  'anonymousId',
-  'groupId',
-  'previousId',
-  'event',
-  'name',
-  'category',
-  'timestamp',
-  'originalTimestamp',
-  'sentAt',
-  'receivedAt',
-  'properties',
-  'traits',
-  'context',
-  'integrations',
-  // Credentials never reach storage.
-  'writeKey',
-]);

@@ -1,37 +1,51 @@
-import type { EventRecord } from '../store/event-record.js';
+import { expandRequestRecord } from '../store/expand-request.js';
+import type { EventRecord, RequestRecord } from '../store/wal-format.js';
 
 export interface TailEntry {
   readonly cursor: number;
   readonly record: EventRecord;
 }
 
+interface TailRequest {
+  /** Cursor of the request's first accepted event. */
+  readonly first: number;
+  readonly count: number;
+  readonly request: RequestRecord;
+  expanded?: EventRecord[];
+}
+
 /**
- * The last accepted events, kept in memory for the dashboard's live view. Entries are durable in the WAL
- * when they arrive here; the buffer only decides what is cheap to show, never what is stored.
+ * The last accepted requests, kept in memory for the dashboard's live view. They are durable in the WAL
+ * when they arrive here; rows are expanded only when someone looks, so watching costs nothing on ingest.
  */
 export class TailBuffer {
-  private readonly entries: (TailEntry | undefined)[];
+  private readonly requests: TailRequest[] = [];
   private next = 1;
 
-  constructor(private readonly capacity = 500) {
-    this.entries = new Array<TailEntry | undefined>(capacity);
+  constructor(private readonly capacity = 500) {}
+
+  push(request: RequestRecord, accepted: number): void {
+    this.requests.push({ first: this.next, count: accepted, request });
+    this.next += accepted;
+    let kept = 0;
+    let keepFrom = this.requests.length;
+    while (keepFrom > 0 && kept < this.capacity) kept += this.requests[--keepFrom]!.count;
+    if (keepFrom > 0) this.requests.splice(0, keepFrom);
   }
 
-  push(record: EventRecord): void {
-    this.entries[this.next % this.capacity] = { cursor: this.next, record };
-    this.next++;
-  }
-
-  /** Entries with a cursor above `after`, oldest first, at most `limit` (the newest ones when cut). */
+  /** Events with a cursor above `after`, oldest first, at most `limit` (the newest ones when cut). */
   since(after: number, limit: number): TailEntry[] {
-    const newest = this.next - 1;
-    const from = Math.max(after + 1, newest - Math.min(limit, this.capacity) + 1, 1);
     const result: TailEntry[] = [];
-    for (let cursor = from; cursor <= newest; cursor++) {
-      const entry = this.entries[cursor % this.capacity];
-      if (entry && entry.cursor === cursor) result.push(entry);
+    for (let i = this.requests.length - 1; i >= 0 && result.length < limit; i--) {
+      const entry = this.requests[i]!;
+      if (entry.first + entry.count - 1 <= after) break;
+      entry.expanded ??= expandRequestRecord(entry.request);
+      for (let j = entry.expanded.length - 1; j >= 0 && result.length < limit; j--) {
+        const cursor = entry.first + j;
+        if (cursor > after) result.push({ cursor, record: entry.expanded[j]! });
+      }
     }
-    return result;
+    return result.reverse();
   }
 
   get cursor(): number {

@@ -1,13 +1,7 @@
 import Bowser from 'bowser';
+import type { ParsedAgent } from '../store/wal-format.js';
 
-export interface ParsedUserAgent {
-  readonly browser: string | null;
-  readonly browserVersion: string | null;
-  readonly os: string | null;
-  readonly deviceType: string | null;
-}
-
-const EMPTY: ParsedUserAgent = { browser: null, browserVersion: null, os: null, deviceType: null };
+const EMPTY: ParsedAgent = { browser: null, browser_version: null, os: null, device_type: null };
 const CACHE_LIMIT = 2000;
 
 /**
@@ -15,9 +9,9 @@ const CACHE_LIMIT = 2000;
  * the cache is cleared when full rather than tracked per entry, which keeps the hot path to one Map lookup.
  */
 export class UserAgentParser {
-  private readonly cache = new Map<string, ParsedUserAgent>();
+  private readonly cache = new Map<string, ParsedAgent>();
 
-  parse(userAgent: string | null | undefined): ParsedUserAgent {
+  parse(userAgent: string | null | undefined): ParsedAgent {
     if (!userAgent) return EMPTY;
     const cached = this.cache.get(userAgent);
     if (cached) return cached;
@@ -28,14 +22,14 @@ export class UserAgentParser {
   }
 }
 
-function parseUncached(userAgent: string): ParsedUserAgent {
+function parseUncached(userAgent: string): ParsedAgent {
   try {
     const result = Bowser.parse(userAgent.slice(0, 512));
     return {
       browser: result.browser.name ?? null,
-      browserVersion: result.browser.version ?? null,
+      browser_version: result.browser.version ?? null,
       os: result.os.name ?? null,
-      deviceType: result.platform.type ?? null,
+      device_type: result.platform.type ?? null,
     };
   } catch {
     return EMPTY;

@@ -16,7 +16,7 @@ export interface SourceConfig {
 
 export interface WorkspaceConfig {
   readonly name: string;
-  readonly store: { readonly url: string };
+  readonly store: { readonly url: string; readonly memoryLimit: string };
   readonly server: { readonly host: string; readonly port: number };
   readonly sources: readonly SourceConfig[];
   readonly limits: {
@@ -52,7 +52,14 @@ const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: { url: { type: 'string', default: 'duckdb:data/refinery.duckdb', pattern: '^[a-z]+:' } },
+      properties: {
+        url: { type: 'string', default: 'duckdb:data/refinery.duckdb', pattern: '^[a-z]+:' },
+        memoryLimit: {
+          type: 'string',
+          default: '512MB',
+          pattern: '^\\d+(\\.\\d+)?\\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$',
+        },
+      },
     },
     server: {
       type: 'object',
@@ -83,7 +90,8 @@ const configSchema = {
       default: {},
       properties: {
         maxEventBytes: { type: 'integer', minimum: 256, default: 32 * 1024 },
-        maxBatchBytes: { type: 'integer', minimum: 1024, default: 500 * 1024 },
+        // A WAL line holds one request body; the store's reader takes lines up to 32 MB.
+        maxBatchBytes: { type: 'integer', minimum: 1024, maximum: 16 * 1024 * 1024, default: 500 * 1024 },
         maxBatchEvents: { type: 'integer', minimum: 1, default: 2500 },
         maxDepth: { type: 'integer', minimum: 2, maximum: 256, default: 32 },
         maxWalBytes: { type: 'integer', minimum: 1048576, default: 8 * 1024 * 1024 * 1024 },
@@ -99,7 +107,7 @@ const configSchema = {
         dedupeWindowHours: { type: 'number', minimum: 0, default: 24 },
         ip: { enum: ['full', 'truncate', 'drop'], default: 'full' },
         loaderIntervalMs: { type: 'integer', minimum: 10, default: 500 },
-        walSegmentBytes: { type: 'integer', minimum: 65536, default: 64 * 1024 * 1024 },
+        walSegmentBytes: { type: 'integer', minimum: 65536, default: 16 * 1024 * 1024 },
       },
     },
     retention: {

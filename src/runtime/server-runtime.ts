@@ -49,6 +49,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const stream = options.stream ?? 'default';
   const store = await openStore(config.store.url, {
     databaseFile: paths.databaseFile,
+    memoryLimit: config.store.memoryLimit,
     allowedDirectories: [paths.data],
   });
   const wal = await WriteAheadLog.open({
@@ -81,10 +82,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     uploadsDir: paths.uploads,
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
   });
-  // Whatever a crash left in the log is loaded before new traffic arrives.
-  await loader.drain();
-  loader.start();
-  await app.listen({ port: options.port ?? config.server.port, host: options.host ?? config.server.host });
+  try {
+    // Whatever a crash left in the log is loaded before new traffic arrives.
+    await loader.drain();
+    loader.start();
+    await app.listen({ port: options.port ?? config.server.port, host: options.host ?? config.server.host });
+  } catch (error) {
+    // A server that cannot start must not keep the database locked or the log open.
+    await loader.stop();
+    await app.close().catch(() => undefined);
+    await wal.close();
+    await store.close();
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? config.server.port);
   const host = options.host ?? config.server.host;

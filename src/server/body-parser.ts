@@ -3,6 +3,13 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { RefineryError } from '../core/errors.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The body's bytes after decompression, kept so the collector can store them verbatim. */
+    rawBody?: Buffer;
+  }
+}
+
 /**
  * One body parser for every content type the SDKs send: `application/json`, and `text/plain` which
  * analytics.js uses to avoid a CORS preflight. Bodies are read as bytes so invalid UTF-8 is refused
@@ -13,7 +20,9 @@ export function registerJsonBodyParser(app: FastifyInstance, maxBodyBytes: numbe
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
     try {
       const bytes = inflate(body as Buffer, request.headers['content-encoding'], maxBodyBytes);
-      done(null, parseJsonBytes(bytes));
+      const parsed = parseJsonBytes(bytes);
+      request.rawBody = bytes;
+      done(null, parsed);
     } catch (error) {
       done(error as Error, undefined);
     }

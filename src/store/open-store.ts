@@ -7,6 +7,8 @@ export interface OpenStoreOptions {
   readonly databaseFile: string;
   /** Folders the engine may read files from; everything else is refused. Unset: no restriction (CLI use). */
   readonly allowedDirectories?: readonly string[];
+  /** Memory the engine may use before spilling to disk, e.g. '512MB'. */
+  readonly memoryLimit?: string;
 }
 
 /** Opens the engine a store URL names (`duckdb:path`) and brings its schema up to date. */
@@ -15,6 +17,7 @@ export async function openStore(url: string, options: OpenStoreOptions): Promise
   if (scheme === 'duckdb') {
     const store = await DuckDbStore.open({
       path: options.databaseFile,
+      ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}),
       ...(options.allowedDirectories ? { allowedDirectories: options.allowedDirectories } : {}),
     });
     try {

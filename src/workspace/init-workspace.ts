@@ -37,6 +37,7 @@ name: ${JSON.stringify(name)}
 store:
   # DuckDB file inside the workspace (the default embedded engine).
   url: duckdb:data/refinery.duckdb
+  memoryLimit: 512MB       # DuckDB spills to disk beyond this
 
 server:
   host: 127.0.0.1
@@ -64,7 +65,7 @@ collect:
   dedupeWindowHours: 24    # a retried messageId within this window is stored once (0 = forever)
   ip: full                 # full | truncate (IPv4 /24, IPv6 /48) | drop
   loaderIntervalMs: 500
-  walSegmentBytes: 67108864
+  walSegmentBytes: 16777216  # seal a log segment past this size; the loader takes one segment per transaction
 
 retention:
   eventsDays: 0            # 0 keeps raw events forever

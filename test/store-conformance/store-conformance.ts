@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expandRequestRecord } from '../../src/store/expand-request.js';
 import type { Store } from '../../src/store/store.js';
+import { normaliseRow, parityLines } from './parity-lines.js';
 import { eventRecord, rejectRecord, writeSegment } from './wal-fixtures.js';
 
 export interface StoreHarness {
@@ -142,9 +144,32 @@ export function describeStoreConformance(engine: string, openFresh: () => Promis
         QUERY,
       );
       const row = result.rows[0]!;
-      expect(JSON.parse(String(row.properties))).toEqual(record.properties);
+      expect(JSON.parse(String(row.properties))).toEqual(
+        (record.body as { batch: { properties: unknown }[] }).batch[0]!.properties,
+      );
       expect(row.timestamp).toBe('2026-03-02T10:00:00.000Z');
       expect(row.received_at).toBe('2026-03-02T10:00:01.000Z');
+    });
+
+    it('expands request lines into exactly the rows of the reference expansion', async () => {
+      const lines = parityLines();
+      await store.events.loadBatch({
+        stream: 's',
+        sequence: 1,
+        file: writeSegment(dir, 'p.ndjson', lines),
+        dedupeWindowHours: 24,
+      });
+      const expected = lines.flatMap((line) => expandRequestRecord(line));
+      const result = await store.readOnlyQuery('SELECT * FROM events ORDER BY message_id', {
+        timeoutMs: 10_000,
+        maxRows: 1000,
+      });
+      const actual = result.rows.map((row) => normaliseRow(row));
+      const reference = [...expected]
+        .sort((a, b) => (a.message_id < b.message_id ? -1 : 1))
+        .map((row) => normaliseRow(row));
+      expect(actual).toEqual(reference);
+      expect(actual).toHaveLength(9);
     });
 
     it('answers the dashboard aggregates', async () => {

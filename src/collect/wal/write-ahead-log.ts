@@ -40,7 +40,7 @@ export class WriteAheadLog {
   private activeSequence: number;
   private activeBytes = 0;
   private totalBytes = 0;
-  private pending: string[] = [];
+  private pending: Buffer[] = [];
   private waiters: Waiter[] = [];
   private flushing: Promise<void> | undefined;
   private sealRequested = false;
@@ -77,7 +77,7 @@ export class WriteAheadLog {
   }
 
   /** Appends complete NDJSON lines (each ending in "\n"); resolves once they are durable. */
-  append(lines: string): Promise<void> {
+  append(lines: string | readonly Buffer[]): Promise<void> {
     if (this.closed)
       return Promise.reject(new RefineryError('REFINERY_ERR_SHUTTING_DOWN', 'The log is closed.'));
     if (this.failure) return Promise.reject(this.failure);
@@ -91,7 +91,8 @@ export class WriteAheadLog {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push(lines);
+      if (typeof lines === 'string') this.pending.push(Buffer.from(lines));
+      else this.pending.push(...lines);
       this.waiters.push({ resolve, reject });
       this.flushing ??= this.flushLoop();
     });
@@ -140,7 +141,7 @@ export class WriteAheadLog {
   }
 
   private async flushPending(): Promise<void> {
-    const chunk = Buffer.from(this.pending.join(''));
+    const chunk = Buffer.concat(this.pending);
     const waiters = this.waiters;
     this.pending = [];
     this.waiters = [];

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyRing } from '../../access/api-keys.js';
-import type { AcceptReport, Collector } from '../../collect/collector.js';
+import type { AcceptReport, Collector, RequestFacts } from '../../collect/collector.js';
 import type { WorkspaceConfig } from '../../config/workspace-config.js';
 import { RefineryError } from '../../core/errors.js';
-import type { EventType } from '../../store/event-record.js';
+import type { EventType } from '../../store/wal-format.js';
 import { authenticateWriteKey } from '../auth.js';
 
 export interface CollectRouteDeps {
@@ -136,14 +136,13 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectRouteDe
   }
 }
 
-function factsOf(request: FastifyRequest, source: string) {
-  const length = Number(request.headers['content-length'] ?? 0);
+function factsOf(request: FastifyRequest, source: string): RequestFacts {
   return {
     receivedAt: Date.now(),
     ip: request.ip ?? null,
     userAgent: request.headers['user-agent'] ?? null,
     source,
-    bodyBytes: Number.isFinite(length) && length > 0 ? length : Number.MAX_SAFE_INTEGER,
+    body: request.rawBody ?? Buffer.from(JSON.stringify(request.body ?? null)),
   };
 }
 

@@ -7,17 +7,7 @@ import type {
   TimelinePoint,
 } from '../store.js';
 import { type DuckDbSession, readOn, rowsOf, runOn } from './duckdb-session.js';
-
-// Column types for reading a WAL segment with DuckDB's own NDJSON reader; names follow `EventRecord`/`RejectRecord`.
-const WAL_COLUMNS = `{
-  k: 'VARCHAR', message_id: 'VARCHAR', type: 'VARCHAR', event: 'VARCHAR', name: 'VARCHAR', category: 'VARCHAR',
-  user_id: 'VARCHAR', anonymous_id: 'VARCHAR', group_id: 'VARCHAR', previous_id: 'VARCHAR',
-  timestamp: 'TIMESTAMPTZ', original_timestamp: 'TIMESTAMPTZ', sent_at: 'TIMESTAMPTZ', received_at: 'TIMESTAMPTZ',
-  properties: 'JSON', traits: 'JSON', context: 'JSON', integrations: 'JSON', extra: 'JSON',
-  source: 'VARCHAR', ip: 'VARCHAR', user_agent: 'VARCHAR', browser: 'VARCHAR', browser_version: 'VARCHAR',
-  os: 'VARCHAR', device_type: 'VARCHAR',
-  reason_code: 'VARCHAR', reason: 'VARCHAR', field: 'VARCHAR', payload: 'VARCHAR'
-}`;
+import { EXPAND_SEGMENT_SQL, READ_SEGMENT_SQL } from './duckdb-wal-sql.js';
 
 const EVENT_COLUMNS = `message_id, type, event, name, category, user_id, anonymous_id, group_id, previous_id,
   timestamp, original_timestamp, sent_at, received_at, properties, traits, context, integrations,
@@ -44,27 +34,21 @@ export class DuckDbEvents implements EventRepository {
           await runOn(c, 'ROLLBACK');
           return { sequence: batch.sequence, inserted: 0, duplicates: 0, rejected: 0, alreadyLoaded: true };
         }
-        await runOn(
-          c,
-          `CREATE OR REPLACE TEMP TABLE wal_batch AS
-           SELECT * FROM read_ndjson($1, columns = ${WAL_COLUMNS}, format = 'newline_delimited')`,
-          [batch.file],
-        );
-        const accepted = rowsOf<{ n: number }>(
-          await readOn(c, "SELECT count(*) AS n FROM wal_batch WHERE k = 'e'"),
-        )[0]!.n;
+        await runOn(c, READ_SEGMENT_SQL, [batch.file]);
+        await runOn(c, EXPAND_SEGMENT_SQL);
+        const accepted = rowsOf<{ n: number }>(await readOn(c, 'SELECT count(*) AS n FROM wal_events'))[0]!.n;
         // A retry carries the same message_id: keep the first copy within the batch, and drop any copy
         // whose id is already stored within the de-duplication window.
         const windowFilter =
           batch.dedupeWindowHours > 0
-            ? `AND l.received_at >= (SELECT min(received_at) FROM wal_batch) - to_hours(${Math.ceil(batch.dedupeWindowHours)})`
+            ? `AND l.received_at >= (SELECT min(received_at) FROM wal_events) - to_hours(${Math.ceil(batch.dedupeWindowHours)})`
             : '';
         const inserted = await runOn(
           c,
           `INSERT INTO event_log
            SELECT ${EVENT_COLUMNS}, $1 AS load_seq FROM (
-             SELECT *, row_number() OVER (PARTITION BY message_id ORDER BY received_at) AS copy
-             FROM wal_batch WHERE k = 'e'
+             SELECT *, row_number() OVER (PARTITION BY message_id ORDER BY received_at, idx) AS copy
+             FROM wal_events
            ) b
            WHERE copy = 1
              AND NOT EXISTS (SELECT 1 FROM event_log l WHERE l.message_id = b.message_id ${windowFilter})`,
@@ -74,7 +58,7 @@ export class DuckDbEvents implements EventRepository {
           c,
           `INSERT INTO rejected_events
            SELECT received_at, source, message_id, type, reason_code, reason, field, payload, $1
-           FROM wal_batch WHERE k = 'r'`,
+           FROM wal_lines WHERE k = 'r'`,
           [batch.sequence],
         );
         await runOn(
@@ -84,7 +68,8 @@ export class DuckDbEvents implements EventRepository {
           [batch.stream, batch.sequence],
         );
         await runOn(c, 'COMMIT');
-        await runOn(c, 'DROP TABLE IF EXISTS wal_batch');
+        await runOn(c, 'DROP TABLE IF EXISTS wal_events');
+        await runOn(c, 'DROP TABLE IF EXISTS wal_lines');
         return {
           sequence: batch.sequence,
           inserted,

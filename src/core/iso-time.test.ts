@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { correctTimestamp, parseIsoTimestamp } from './timestamps.js';
+import { correctTimestamp, parseIsoTimestamp } from './iso-time.js';
 
 describe('timestamp correction', () => {
   const received = Date.parse('2026-03-01T12:00:00Z');

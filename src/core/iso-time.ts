@@ -4,7 +4,10 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(
 /** Parses an ISO 8601 string to epoch milliseconds, or undefined when it is not one. */
 export function parseIsoTimestamp(value: string): number | undefined {
   if (value.length > 40 || !ISO_8601.test(value)) return undefined;
-  const millis = Date.parse(value);
+  // A date-time without a zone is UTC, as the store reads it (JavaScript alone would take local time).
+  const hasTime = value.length > 10;
+  const hasZone = /(?:Z|[+-]\d{2}:?\d{2})$/.test(value);
+  const millis = Date.parse(hasTime && !hasZone ? `${value}Z` : value);
   return Number.isNaN(millis) ? undefined : millis;
 }
 

@@ -1,0 +1,112 @@
+/**
+ * One stored event: the columns of the `events` view. Engines build these rows from WAL request lines
+ * (see `RequestRecord`), in SQL where the engine can, or with `expandRequestRecord` below.
+ */
+export interface EventRecord {
+  readonly message_id: string;
+  readonly type: EventType;
+  readonly event: string | null;
+  readonly name: string | null;
+  readonly category: string | null;
+  readonly user_id: string | null;
+  readonly anonymous_id: string | null;
+  readonly group_id: string | null;
+  readonly previous_id: string | null;
+  /** Event time after clock-skew correction, ISO 8601 UTC. */
+  readonly timestamp: string;
+  /** The timestamp the client sent, before correction. */
+  readonly original_timestamp: string | null;
+  readonly sent_at: string | null;
+  readonly received_at: string;
+  readonly properties: Record<string, unknown> | null;
+  readonly traits: Record<string, unknown> | null;
+  readonly context: Record<string, unknown> | null;
+  readonly integrations: Record<string, unknown> | null;
+  /** Top-level fields outside the Segment spec (e.g. RudderStack's `channel`), kept rather than dropped. */
+  readonly extra: Record<string, unknown> | null;
+  readonly source: string;
+  readonly ip: string | null;
+  readonly user_agent: string | null;
+  readonly browser: string | null;
+  readonly browser_version: string | null;
+  readonly os: string | null;
+  readonly device_type: string | null;
+}
+
+export interface RejectRecord {
+  readonly k: 'r';
+  readonly received_at: string;
+  readonly source: string | null;
+  readonly message_id: string | null;
+  readonly type: string | null;
+  readonly reason_code: string;
+  readonly reason: string;
+  readonly field: string | null;
+  /** The rejected event as received, cut to a bounded size; the full body is never needed to explain a reject. */
+  readonly payload: string;
+}
+
+/** A user agent as parsed by the collector, referenced by index from a request line. */
+export interface ParsedAgent {
+  readonly browser: string | null;
+  readonly browser_version: string | null;
+  readonly os: string | null;
+  readonly device_type: string | null;
+}
+
+/**
+ * The write-ahead log's line for one accepted request. The body is stored verbatim as the client sent it
+ * (decompressed, line breaks turned to spaces), so acknowledging a request never re-serialises its events;
+ * what only the collector knows rides along beside it. Messages the collector rejected are listed in `skip`
+ * and also written as `RejectRecord` lines.
+ */
+export interface RequestRecord {
+  readonly k: 'q';
+  /** Request id; a message without a messageId gets `${rid}-${index}`, stable across replays. */
+  readonly rid: string;
+  readonly received_at: string;
+  readonly source: string;
+  /** The type an endpoint like /v1/track implies; null for batch endpoints, whose body holds `batch`. */
+  readonly implied_type: EventType | null;
+  /** The request's User-Agent header, used when a message's context has none. */
+  readonly ua: string | null;
+  /** Per message index: the client IP after the workspace's IP policy. */
+  readonly ip_of: readonly (string | null)[];
+  /** Per message index: position in `agents` of its parsed user agent, or null. */
+  readonly agent_of: readonly (number | null)[];
+  readonly agents: readonly ParsedAgent[];
+  /** Indexes of rejected messages. */
+  readonly skip: readonly number[];
+  /** Indexes of messages with top-level fields outside the spec (kept in `extra`), so engines look only there. */
+  readonly extra_of: readonly number[];
+  readonly body: unknown;
+}
+
+/** A line of the write-ahead log. */
+export type WalRecord = RequestRecord | RejectRecord;
+
+export const EVENT_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Top-level message keys of the Segment Spec (plus what SDKs add) that have a column of their own; others go to `extra`. */
+export const SPEC_KEYS: ReadonlySet<string> = new Set([
+  'type',
+  'messageId',
+  'userId',
+  'anonymousId',
+  'groupId',
+  'previousId',
+  'event',
+  'name',
+  'category',
+  'timestamp',
+  'originalTimestamp',
+  'sentAt',
+  'receivedAt',
+  'properties',
+  'traits',
+  'context',
+  'integrations',
+  // Credentials never reach storage.
+  'writeKey',
+]);
