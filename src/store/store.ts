@@ -56,6 +56,7 @@ export interface EventRepository {
   countRejected(): Promise<number>;
   timeline(options: { interval: 'hour' | 'day'; from?: Date; to?: Date }): Promise<TimelinePoint[]>;
   countsByType(): Promise<NamedCount[]>;
+  /** Most frequent calls by name: the event of a track, `page: <name>`/`screen: <name>`, else the type. */
   topEventNames(limit: number): Promise<NamedCount[]>;
   countsBySource(): Promise<NamedCount[]>;
   /** Newest events first; `afterLoadSeq` returns only rows loaded after that point (for a live tail). */

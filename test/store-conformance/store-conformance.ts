@@ -200,9 +200,9 @@ export function describeStoreConformance(engine: string, openFresh: () => Promis
         { name: 'page', count: 1 },
       ]);
       expect(await store.events.topEventNames(10)).toEqual([
-        { name: 'Home', count: 1 },
         { name: 'Order Completed', count: 1 },
         { name: 'Product Viewed', count: 1 },
+        { name: 'page: Home', count: 1 },
       ]);
       expect(await store.events.countsBySource()).toEqual([
         { name: 'web', count: 2 },

@@ -128,7 +128,11 @@ export class DuckDbEvents implements EventRepository {
 
   topEventNames(limit: number): Promise<NamedCount[]> {
     return this.reader.all<NamedCount>(
-      `SELECT coalesce(event, name, type) AS name, count(*) AS count FROM events
+      // Page and screen names share a list with track events, so they say what they are.
+      `SELECT CASE WHEN type = 'track' THEN event
+                   WHEN type IN ('page', 'screen') THEN type || ': ' || coalesce(name, '(unnamed)')
+                   ELSE type END AS name,
+              count(*) AS count FROM events
        GROUP BY ALL ORDER BY count DESC, name LIMIT $1`,
       [limit],
     );
