@@ -8,6 +8,7 @@ import { registerInitCommand } from './commands/init-command.js';
 import { registerKeysCommand } from './commands/keys-command.js';
 import { registerQueryCommand } from './commands/query-command.js';
 import { registerServeCommand } from './commands/serve-command.js';
+import { registerStatsCommand } from './commands/stats-command.js';
 
 /** The workspace folder: --dir, else REFINERY_DIR, else the current folder. */
 export function workspaceDir(options: { dir?: string }): string {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerKeysCommand(program);
   registerQueryCommand(program);
+  registerStatsCommand(program);
   registerImportCommand(program);
   registerDemoCommand(program);
   return program;

@@ -44,6 +44,8 @@ export interface WorkspaceAccess {
   listKeys(): Promise<KeyDescription[]>;
   revokeKey(id: string): Promise<boolean>;
   query(sql: string): Promise<QueryResult>;
+  /** What `/v1/stats` answers; without a server, only what the store itself knows. */
+  stats(): Promise<Record<string, unknown>>;
   importFile(request: ImportRequest, onProgress: (progress: ImportProgress) => void): Promise<ImportReport>;
   close(): Promise<void>;
 }
@@ -98,6 +100,21 @@ class DirectAccess implements WorkspaceAccess {
     });
   }
 
+  async stats() {
+    const [total, rejected, bySource] = await Promise.all([
+      this.store.events.count(),
+      this.store.events.countRejected(),
+      this.store.events.countsBySource(),
+    ]);
+    return {
+      workspace: this.config.name,
+      store: { engine: this.store.engine },
+      events: { total, rejected },
+      server: null,
+      bySource,
+    };
+  }
+
   importFile(request: ImportRequest, onProgress: (progress: ImportProgress) => void) {
     return runImport(
       this.store,
@@ -144,6 +161,14 @@ class ServerAccess implements WorkspaceAccess {
 
   query(sql: string) {
     return this.call<QueryResult>('POST', '/v1/query', { sql });
+  }
+
+  async stats() {
+    const stats = await this.call<Record<string, unknown>>('GET', '/v1/stats');
+    return {
+      ...stats,
+      server: { url: this.server.url, pid: this.server.pid, startedAt: this.server.startedAt },
+    };
   }
 
   async importFile(request: ImportRequest, onProgress: (progress: ImportProgress) => void) {

@@ -116,6 +116,13 @@ describe.skipIf(!isBuilt)('The refinery CLI in a child process (needs `npm run b
     expect(still.code).toBe(0);
   });
 
+  it('reports stored and rejected event counts with stats, saying no server runs', async () => {
+    const dir = workspace('stats');
+    const result = await cli(['stats', '--json', '--dir', dir]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ events: { total: 0, rejected: 0 }, server: null });
+  });
+
   it('imports a CSV, names the line of the bad row and exits 3', async () => {
     const dir = workspace('import');
     const result = await cli(['import', ordersFile(), '--as', 'orders', '--dir', dir]);
@@ -242,6 +249,14 @@ describe.skipIf(!isBuilt)('The refinery CLI in a child process (needs `npm run b
         if (n === 0) await new Promise((resolve) => setTimeout(resolve, 200));
       }
       expect(n).toBe(1);
+
+      const stats = JSON.parse((await cli(['stats', '--json', '--dir', dir])).stdout);
+      expect(stats).toMatchObject({
+        events: { total: 1 },
+        ingest: { acceptedTotal: 1 },
+        loader: { lagEvents: 0 },
+      });
+      expect(stats.server.url).toMatch(/^http:\/\/127\.0\.0\.1:/);
 
       const dropped = await cli(['query', 'DROP TABLE events', '--dir', dir]);
       expect(dropped.code).toBe(1);
