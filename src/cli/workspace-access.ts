@@ -62,6 +62,19 @@ export async function openWorkspaceAccess(dir: string): Promise<WorkspaceAccess>
   return new DirectAccess(config, store);
 }
 
+/** Runs `work` with the workspace open and closes it afterwards, whatever happens. */
+export async function withWorkspaceAccess<T>(
+  dir: string,
+  work: (access: WorkspaceAccess) => Promise<T>,
+): Promise<T> {
+  const access = await openWorkspaceAccess(dir);
+  try {
+    return await work(access);
+  } finally {
+    await access.close();
+  }
+}
+
 class DirectAccess implements WorkspaceAccess {
   readonly via = 'direct' as const;
   constructor(

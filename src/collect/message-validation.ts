@@ -1,6 +1,6 @@
 import { RefineryError } from '../core/errors.js';
 import { parseIsoTimestamp } from '../core/iso-time.js';
-import { EVENT_TYPES, type EventType, SPEC_KEYS } from '../store/wal-format.js';
+import { EVENT_TYPES, type EventType, extraFieldsOf } from '../store/wal-format.js';
 import { assertSafeJson } from './object-safety.js';
 import type { ValidMessage } from './segment-message.js';
 
@@ -61,7 +61,7 @@ export function validateMessage(
   const traits = readObject(message.traits, `${path}.traits`);
   const context = readObject(message.context, `${path}.context`);
   const integrations = readObject(message.integrations, `${path}.integrations`);
-  const extra = collectExtra(message);
+  const extra = extraFieldsOf(message);
   return {
     type,
     messageId,
@@ -124,16 +124,6 @@ function readObject(value: unknown, field: string): Record<string, unknown> | nu
   if (value === undefined || value === null) return null;
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid(field, 'must be a JSON object');
   return value as Record<string, unknown>;
-}
-
-function collectExtra(message: Record<string, unknown>): Record<string, unknown> | null {
-  let extra: Record<string, unknown> | null = null;
-  for (const key of Object.keys(message)) {
-    if (SPEC_KEYS.has(key)) continue;
-    extra ??= {};
-    extra[key] = message[key];
-  }
-  return extra;
 }
 
 function invalid(field: string, requirement: string): RefineryError {

@@ -1,5 +1,5 @@
 import { correctTimestamp, parseIsoTimestamp } from '../core/iso-time.js';
-import { type EventRecord, type EventType, type RequestRecord, SPEC_KEYS } from './wal-format.js';
+import { type EventRecord, type EventType, extraFieldsOf, type RequestRecord } from './wal-format.js';
 
 /**
  * The reference meaning of a WAL request line: the event rows it stands for. Engines that expand lines in
@@ -44,7 +44,7 @@ export function expandRequestRecord(record: RequestRecord): EventRecord[] {
       traits: asObject(message.traits),
       context,
       integrations: asObject(message.integrations) ?? batchIntegrations,
-      extra: extraOf(message),
+      extra: extraFieldsOf(message),
       source: record.source,
       ip,
       user_agent: userAgent,
@@ -62,16 +62,6 @@ function withIp(context: Record<string, unknown> | null, ip: string | null): Rec
   if (!context || !('ip' in context) || context.ip === ip) return context;
   const { ip: _original, ...rest } = context;
   return ip === null ? rest : { ...rest, ip };
-}
-
-function extraOf(message: Record<string, unknown>): Record<string, unknown> | null {
-  let extra: Record<string, unknown> | null = null;
-  for (const key of Object.keys(message)) {
-    if (SPEC_KEYS.has(key)) continue;
-    extra ??= {};
-    extra[key] = message[key];
-  }
-  return extra;
 }
 
 function asObject(value: unknown): Record<string, unknown> | null {

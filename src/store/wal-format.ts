@@ -110,3 +110,14 @@ export const SPEC_KEYS: ReadonlySet<string> = new Set([
   // Credentials never reach storage.
   'writeKey',
 ]);
+
+/** A message's top-level fields outside the spec, or null when it has none. */
+export function extraFieldsOf(message: Record<string, unknown>): Record<string, unknown> | null {
+  let extra: Record<string, unknown> | null = null;
+  for (const key of Object.keys(message)) {
+    if (SPEC_KEYS.has(key)) continue;
+    extra ??= {};
+    extra[key] = message[key];
+  }
+  return extra;
+}

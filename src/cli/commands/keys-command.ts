@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { workspaceDir } from '../main.js';
 import { printJson, printTable } from '../output.js';
-import { openWorkspaceAccess } from '../workspace-access.js';
+import { withWorkspaceAccess } from '../workspace-access.js';
 
 export function registerKeysCommand(program: Command): void {
   const keys = program.command('keys').description('manage write keys (sources) and admin keys');
@@ -16,8 +16,7 @@ export function registerKeysCommand(program: Command): void {
       if (options.kind !== 'write' && options.kind !== 'admin') {
         keys.error(`--kind must be "write" or "admin", not "${options.kind}"`, { exitCode: 2 });
       }
-      const access = await openWorkspaceAccess(workspaceDir(program.opts()));
-      try {
+      await withWorkspaceAccess(workspaceDir(program.opts()), async (access) => {
         const created = await access.createKey({
           kind: options.kind as 'write' | 'admin',
           ...(options.name ? { name: options.name } : {}),
@@ -30,37 +29,29 @@ export function registerKeysCommand(program: Command): void {
             `(${created.kind} key "${created.name}"${created.source ? ` for source ${created.source}` : ''}; shown only now)`,
           );
         }
-      } finally {
-        await access.close();
-      }
+      });
     });
   keys
     .command('list')
     .description('list keys (never the keys themselves)')
     .option('--json', 'print as JSON')
     .action(async (options: { json?: boolean }) => {
-      const access = await openWorkspaceAccess(workspaceDir(program.opts()));
-      try {
+      await withWorkspaceAccess(workspaceDir(program.opts()), async (access) => {
         const list = await access.listKeys();
         if (options.json) printJson(list);
         else printTable(list, ['id', 'kind', 'name', 'source', 'prefix', 'createdAt', 'revokedAt']);
-      } finally {
-        await access.close();
-      }
+      });
     });
   keys
     .command('revoke <id>')
     .description('revoke a key by id')
     .option('--json', 'print as JSON')
     .action(async (id: string, options: { json?: boolean }) => {
-      const access = await openWorkspaceAccess(workspaceDir(program.opts()));
-      try {
+      await withWorkspaceAccess(workspaceDir(program.opts()), async (access) => {
         const revoked = await access.revokeKey(id);
         if (options.json) printJson({ id, revoked });
         else console.log(revoked ? `Revoked ${id}` : `No live key ${id}`);
         if (!revoked) process.exitCode = 1;
-      } finally {
-        await access.close();
-      }
+      });
     });
 }

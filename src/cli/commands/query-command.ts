@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { workspaceDir } from '../main.js';
 import { printJson, printTable } from '../output.js';
-import { openWorkspaceAccess } from '../workspace-access.js';
+import { withWorkspaceAccess } from '../workspace-access.js';
 
 export function registerQueryCommand(program: Command): void {
   program
@@ -9,8 +9,7 @@ export function registerQueryCommand(program: Command): void {
     .description('run one read-only SELECT over the public views (events, orders, customers, products, …)')
     .option('--json', 'print {columns, rows, truncated} as JSON')
     .action(async (sql: string, options: { json?: boolean }) => {
-      const access = await openWorkspaceAccess(workspaceDir(program.opts()));
-      try {
+      await withWorkspaceAccess(workspaceDir(program.opts()), async (access) => {
         const result = await access.query(sql);
         if (options.json) printJson(result);
         else {
@@ -22,8 +21,6 @@ export function registerQueryCommand(program: Command): void {
             `(${result.rows.length} row${result.rows.length === 1 ? '' : 's'}${result.truncated ? ', truncated' : ''})`,
           );
         }
-      } finally {
-        await access.close();
-      }
+      });
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { workspaceDir } from '../main.js';
 import { printJson, printTable } from '../output.js';
-import { openWorkspaceAccess } from '../workspace-access.js';
+import { withWorkspaceAccess } from '../workspace-access.js';
 
 interface Stats {
   workspace: string;
@@ -25,8 +25,7 @@ export function registerStatsCommand(program: Command): void {
     .description('event counts, and with a running server its ingest rate and loader lag')
     .option('--json', 'print as JSON')
     .action(async (options: { json?: boolean }) => {
-      const access = await openWorkspaceAccess(workspaceDir(program.opts()));
-      try {
+      await withWorkspaceAccess(workspaceDir(program.opts()), async (access) => {
         const stats = (await access.stats()) as unknown as Stats;
         if (options.json) {
           printJson(stats);
@@ -47,8 +46,6 @@ export function registerStatsCommand(program: Command): void {
         }
         if (stats.bySource.length > 0)
           printTable(stats.bySource.map((s) => ({ source: s.name, events: s.count })));
-      } finally {
-        await access.close();
-      }
+      });
     });
 }
