@@ -26,9 +26,10 @@ export function expandRequestRecord(record: RequestRecord): EventRecord[] {
     const userAgent = asText(context?.userAgent) ?? record.ua;
     const agentIndex = record.agent_of[index];
     const agent = agentIndex === null || agentIndex === undefined ? undefined : record.agents[agentIndex];
+    const type = (asText(message.type) ?? record.implied_type) as EventType;
     rows.push({
       message_id: asId(message.messageId) ?? `${record.rid}-${index}`,
-      type: (asText(message.type) ?? record.implied_type) as EventType,
+      type,
       event: asText(message.event),
       name: asText(message.name),
       category: asText(message.category),
@@ -41,7 +42,8 @@ export function expandRequestRecord(record: RequestRecord): EventRecord[] {
       sent_at: sentAt === undefined ? null : new Date(sentAt).toISOString(),
       received_at: record.received_at,
       properties: asObject(message.properties),
-      traits: asObject(message.traits),
+      // RudderStack's browser SDK sends identify traits only in context.traits.
+      traits: asObject(message.traits) ?? (type === 'identify' ? asObject(context?.traits) : null),
       context,
       integrations: asObject(message.integrations) ?? batchIntegrations,
       extra: extraFieldsOf(message),

@@ -108,11 +108,22 @@ export function parityLines(): RequestRecord[] {
           properties: {},
           context: {},
         },
+        // RudderStack's browser SDK: identify traits only in context.traits; a track keeps its context as is.
+        {
+          type: 'identify',
+          messageId: 'p-context-traits',
+          userId: 'u7',
+          context: { traits: { email: 'r@example.com' } },
+        },
+        {
+          type: 'track',
+          messageId: 'p-track-context-traits',
+          userId: 'u7',
+          event: 'T',
+          context: { traits: { plan: 'x' } },
+        },
       ],
-      {
-        ip_of: ['203.0.113.0', '203.0.113.0', '203.0.113.0', '203.0.113.0'],
-        agent_of: [null, null, null, null],
-      },
+      { ip_of: Array(6).fill('203.0.113.0'), agent_of: Array(6).fill(null) },
     ),
   ];
 }

@@ -169,7 +169,11 @@ export function describeStoreConformance(engine: string, openFresh: () => Promis
         .sort((a, b) => (a.message_id < b.message_id ? -1 : 1))
         .map((row) => normaliseRow(row));
       expect(actual).toEqual(reference);
-      expect(actual).toHaveLength(9);
+      expect(actual).toHaveLength(11);
+      const traits = actual.filter(
+        (row) => String(row.message_id).startsWith('p-') && String(row.message_id).includes('context-traits'),
+      );
+      expect(traits.map((row) => row.traits)).toEqual([{ email: 'r@example.com' }, null]);
     });
 
     it('answers the dashboard aggregates', async () => {

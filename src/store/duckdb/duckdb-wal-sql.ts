@@ -100,7 +100,9 @@ SELECT
   sent AS sent_at,
   received_at,
   ${objectOrNull('m.properties')} AS properties,
-  ${objectOrNull('m.traits')} AS traits,
+  -- RudderStack's browser SDK sends identify traits only in context.traits.
+  coalesce(${objectOrNull('m.traits')},
+    CASE WHEN coalesce(m.type, implied_type) = 'identify' THEN ${objectOrNull("ctx -> 'traits'")} END) AS traits,
   CASE WHEN ctx IS NULL OR json_type(ctx, '$.ip') IS NULL OR (ctx ->> 'ip') IS NOT DISTINCT FROM client_ip THEN ctx
        ELSE json_merge_patch(ctx, json_object('ip', client_ip)) END AS context,
   coalesce(${objectOrNull('m.integrations')}, ${objectOrNull("struct_extract(batch_body, 'integrations')")}) AS integrations,
