@@ -17,7 +17,7 @@ export interface SourceConfig {
 export interface WorkspaceConfig {
   readonly name: string;
   readonly store: { readonly url: string; readonly memoryLimit: string };
-  readonly server: { readonly host: string; readonly port: number };
+  readonly server: { readonly host: string; readonly port: number; readonly trustProxy: boolean | string };
   readonly sources: readonly SourceConfig[];
   readonly limits: {
     readonly maxEventBytes: number;
@@ -68,6 +68,8 @@ const configSchema = {
       properties: {
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 4000 },
+        // Behind a reverse proxy, take the client IP from X-Forwarded-For: true, or the proxy's address/CIDR.
+        trustProxy: { anyOf: [{ type: 'boolean' }, { type: 'string' }], default: false },
       },
     },
     sources: {

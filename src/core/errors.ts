@@ -93,6 +93,10 @@ export const ERROR_CATALOGUE = {
     status: 400,
     summary: 'The file has no column for a field the target table requires.',
   },
+  REFINERY_ERR_PORT_IN_USE: {
+    status: 500,
+    summary: 'The server could not listen: another process uses the address and port (see --port).',
+  },
   REFINERY_ERR_SERVER_UNREACHABLE: {
     status: 500,
     summary: 'A server is registered for the workspace but did not answer.',

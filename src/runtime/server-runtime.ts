@@ -9,6 +9,8 @@ import { TailBuffer } from '../collect/tail-buffer.js';
 import { UserAgentParser } from '../collect/user-agent.js';
 import { WriteAheadLog } from '../collect/wal/write-ahead-log.js';
 import { loadWorkspaceConfig, type WorkspaceConfig } from '../config/workspace-config.js';
+import { RefineryError } from '../core/errors.js';
+import { RetentionJob } from '../privacy/retention.js';
 import { buildApp } from '../server/app.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
@@ -82,13 +84,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     uploadsDir: paths.uploads,
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
   });
+  const retention = new RetentionJob(store, config.retention, (error) =>
+    console.error('refinery retention:', error),
+  );
   try {
     // Whatever a crash left in the log is loaded before new traffic arrives.
     await loader.drain();
     loader.start();
-    await app.listen({ port: options.port ?? config.server.port, host: options.host ?? config.server.host });
+    retention.start();
+    await listen(app, options.port ?? config.server.port, options.host ?? config.server.host);
   } catch (error) {
     // A server that cannot start must not keep the database locked or the log open.
+    await retention.stop();
     await loader.stop();
     await app.close().catch(() => undefined);
     await wal.close();
@@ -111,6 +118,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const close = () => {
     closing ??= (async () => {
       await app.close();
+      await retention.stop();
       await loader.stop();
       await loader.drain().catch((error: unknown) => console.error('refinery: final load failed:', error));
       await wal.close();
@@ -121,4 +129,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return closing;
   };
   return { url, app, config, paths, store, loader, keys, localToken, close };
+}
+
+async function listen(app: FastifyInstance, port: number, host: string): Promise<void> {
+  try {
+    await app.listen({ port, host });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new RefineryError(
+        'REFINERY_ERR_PORT_IN_USE',
+        `${host}:${port} is already in use by another process; pass another --port.`,
+        { field: 'port' },
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }

@@ -41,7 +41,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: deps.config.limits.maxBatchBytes,
-    trustProxy: false,
+    trustProxy: deps.config.server.trustProxy,
   });
   // Bodies are checked by Refinery's own validators so every error carries a stable code and a field path;
   // route schemas exist to document the API, not to validate or reshape it.

@@ -90,6 +90,18 @@ export interface MetadataRepository {
   set(key: string, value: string): Promise<void>;
 }
 
+/** What a retention run removes: rows received before each cutoff (an absent cutoff keeps everything). */
+export interface ExpiryCutoffs {
+  readonly eventsBefore?: Date;
+  readonly rejectsBefore?: Date;
+}
+
+export interface ExpiryReport {
+  readonly events: number;
+  readonly rejectedEvents: number;
+  readonly importRejects: number;
+}
+
 export interface ReadQueryOptions {
   readonly timeoutMs: number;
   readonly maxRows: number;
@@ -112,6 +124,8 @@ export interface Store {
    * Throws `REFINERY_ERR_QUERY_*` errors otherwise.
    */
   readOnlyQuery(sql: string, options: ReadQueryOptions): Promise<QueryResult>;
+  /** Deletes raw data past its retention: events and rejected events by receive time, import rejects by import time. */
+  expire(cutoffs: ExpiryCutoffs): Promise<ExpiryReport>;
   /** Flushes everything to the engine's durable files (a checkpoint). */
   checkpoint(): Promise<void>;
   close(): Promise<void>;

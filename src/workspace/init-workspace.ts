@@ -42,6 +42,7 @@ store:
 server:
   host: 127.0.0.1
   port: 4000
+  trustProxy: false        # behind a reverse proxy: true, or its address (client IPs from X-Forwarded-For)
 
 # Where events come from. Write keys belong to a source: refinery keys create --kind write --source web
 sources:
@@ -67,8 +68,9 @@ collect:
   loaderIntervalMs: 500
   walSegmentBytes: 16777216  # seal a log segment past this size; the loader takes one segment per transaction
 
+# The running server deletes older raw data every hour.
 retention:
   eventsDays: 0            # 0 keeps raw events forever
-  rejectsDays: 30
+  rejectsDays: 30          # rejected events and import rejects
 `;
 }

@@ -199,6 +199,16 @@ describe.skipIf(!isBuilt)('The refinery CLI in a child process (needs `npm run b
       }
     });
 
+    it('refuses a second server on the same port with a clear error, leaving its workspace unlocked', async () => {
+      const other = workspace('second-server');
+      const port = new URL(url).port;
+      const second = await cli(['serve', '--port', port, '--host', '127.0.0.1', '--dir', other]);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain('REFINERY_ERR_PORT_IN_USE');
+      const after = await cli(['query', 'SELECT count(*) AS n FROM events', '--json', '--dir', other]);
+      expect(after.code).toBe(0);
+    });
+
     async function createKey(args: string[]): Promise<KeyJson> {
       const result = await cli(['keys', 'create', ...args, '--json', '--dir', dir]);
       expect(result.stderr).toBe('');

@@ -218,6 +218,24 @@ export function describeStoreConformance(engine: string, openFresh: () => Promis
       expect(await store.events.recent({ limit: 10, afterLoadSeq: 1 })).toEqual([]);
     });
 
+    it('expires events and rejects received before the cutoffs and keeps the rest', async () => {
+      const file = writeSegment(dir, 'a.ndjson', [
+        eventRecord({ message_id: 'old', received_at: '2026-01-01T00:00:00.000Z' }),
+        eventRecord({ message_id: 'new', received_at: '2026-03-01T00:00:00.000Z' }),
+        rejectRecord({ message_id: 'old-reject', received_at: '2026-01-01T00:00:00.000Z' }),
+        rejectRecord({ message_id: 'new-reject', received_at: '2026-03-01T00:00:00.000Z' }),
+      ]);
+      await store.events.loadBatch({ stream: 's', sequence: 1, file, dedupeWindowHours: 24 });
+      const kept = await store.expire({ rejectsBefore: new Date('2026-02-01T00:00:00Z') });
+      expect(kept).toMatchObject({ events: 0, rejectedEvents: 1 });
+      expect(await store.events.count()).toBe(2);
+      const report = await store.expire({ eventsBefore: new Date('2026-02-01T00:00:00Z') });
+      expect(report).toMatchObject({ events: 1, rejectedEvents: 0 });
+      const rows = await store.readOnlyQuery('SELECT message_id FROM events', QUERY);
+      expect(rows.rows).toEqual([{ message_id: 'new' }]);
+      expect(await store.events.countRejected()).toBe(1);
+    });
+
     it('stores keys by hash, finds, lists and revokes them', async () => {
       const row = {
         id: 'k1',

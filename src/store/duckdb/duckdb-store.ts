@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { RefineryError } from '../../core/errors.js';
 import type { QueryResult } from '../query-result.js';
-import type { ReadQueryOptions, Store } from '../store.js';
+import type { ExpiryCutoffs, ExpiryReport, ReadQueryOptions, Store } from '../store.js';
 import { isLockConflict, toStoreError } from './duckdb-errors.js';
 import { DuckDbEvents } from './duckdb-events.js';
 import { DuckDbImports, IMPORT_MIGRATIONS } from './duckdb-imports.js';
@@ -12,7 +12,7 @@ import { DuckDbMetadata } from './duckdb-metadata.js';
 import { DUCKDB_MIGRATIONS, QUERYABLE_RELATIONS } from './duckdb-migrations.js';
 import { assertReadOnlySelect } from './duckdb-query-guard.js';
 import { runReadOnly } from './duckdb-read-only.js';
-import { DuckDbSession } from './duckdb-session.js';
+import { DuckDbSession, runOn } from './duckdb-session.js';
 
 export interface DuckDbStoreOptions {
   /** Database file, or ':memory:'. */
@@ -114,6 +114,36 @@ export class DuckDbStore implements Store {
   async readOnlyQuery(sql: string, options: ReadQueryOptions): Promise<QueryResult> {
     await assertReadOnlySelect(this.reader, sql, QUERYABLE_RELATIONS);
     return runReadOnly(this.userQueries, sql, options);
+  }
+
+  expire(cutoffs: ExpiryCutoffs): Promise<ExpiryReport> {
+    return this.writer.exclusive(async (c) => {
+      const deleteBefore = async (sql: string, cutoff: Date | undefined) =>
+        cutoff ? runOn(c, sql, [cutoff.toISOString()]) : 0;
+      await runOn(c, 'BEGIN TRANSACTION');
+      try {
+        const report = {
+          events: await deleteBefore(
+            'DELETE FROM event_log WHERE received_at < $1::TIMESTAMPTZ',
+            cutoffs.eventsBefore,
+          ),
+          rejectedEvents: await deleteBefore(
+            'DELETE FROM rejected_events WHERE received_at < $1::TIMESTAMPTZ',
+            cutoffs.rejectsBefore,
+          ),
+          importRejects: await deleteBefore(
+            `DELETE FROM import_reject_log WHERE import_id IN
+               (SELECT import_id FROM import_log WHERE started_at < $1::TIMESTAMPTZ)`,
+            cutoffs.rejectsBefore,
+          ),
+        };
+        await runOn(c, 'COMMIT');
+        return report;
+      } catch (error) {
+        await runOn(c, 'ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
   }
 
   async checkpoint(): Promise<void> {
