@@ -15,11 +15,27 @@ export function workspaceDir(options: { dir?: string }): string {
   return resolve(options.dir ?? readEnvironment().workspaceDir ?? process.cwd());
 }
 
+/** Which workspace a command works on, and on which store: --store, else REFINERY_STORE, else refinery.yaml. */
+export interface WorkspaceTarget {
+  readonly dir: string;
+  readonly storeUrl: string | undefined;
+}
+
+export function workspaceTarget(options: { dir?: string; store?: string }): WorkspaceTarget {
+  return { dir: workspaceDir(options), storeUrl: options.store ?? readEnvironment().storeUrl };
+}
+
 export function buildProgram(): Command {
   const program = new Command('refinery')
     .description('Refinery: a self-hosted customer data platform')
     .version('0.1.0')
     .addOption(new Option('--dir <folder>', 'workspace folder (default: REFINERY_DIR or the current folder)'))
+    .addOption(
+      new Option(
+        '--store <url>',
+        "store to use instead of refinery.yaml's, e.g. clickhouse://127.0.0.1:8123/shop (default: REFINERY_STORE)",
+      ),
+    )
     .showHelpAfterError()
     .exitOverride();
   registerInitCommand(program);

@@ -11,6 +11,7 @@ import { openStore } from '../store/open-store.js';
 import type { QueryResult } from '../store/query-result.js';
 import type { ApiKeyKind, Store } from '../store/store.js';
 import { workspacePaths } from '../workspace/workspace-paths.js';
+import type { WorkspaceTarget } from './main.js';
 
 export interface KeyDescription {
   readonly id: string;
@@ -50,8 +51,9 @@ export interface WorkspaceAccess {
   close(): Promise<void>;
 }
 
-export async function openWorkspaceAccess(dir: string): Promise<WorkspaceAccess> {
-  const config = loadWorkspaceConfig(dir);
+export async function openWorkspaceAccess(target: string | WorkspaceTarget): Promise<WorkspaceAccess> {
+  const { dir, storeUrl } = typeof target === 'string' ? { dir: target, storeUrl: undefined } : target;
+  const config = loadWorkspaceConfig(dir, { storeUrl });
   const paths = workspacePaths(dir, config);
   const server = findRunningServer(paths.serverFile);
   if (server) return new ServerAccess(config, server);
@@ -64,10 +66,10 @@ export async function openWorkspaceAccess(dir: string): Promise<WorkspaceAccess>
 
 /** Runs `work` with the workspace open and closes it afterwards, whatever happens. */
 export async function withWorkspaceAccess<T>(
-  dir: string,
+  target: string | WorkspaceTarget,
   work: (access: WorkspaceAccess) => Promise<T>,
 ): Promise<T> {
-  const access = await openWorkspaceAccess(dir);
+  const access = await openWorkspaceAccess(target);
   try {
     return await work(access);
   } finally {

@@ -4,6 +4,8 @@ export interface Environment {
   readonly workspaceDir: string | undefined;
   /** True when output should avoid progress bars and colours (CI, pipes). */
   readonly ci: boolean;
+  /** Store URL from `REFINERY_STORE`, used when `--store` is not given. */
+  readonly storeUrl: string | undefined;
   readonly logLevel: string;
 }
 
@@ -11,6 +13,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   return Object.freeze({
     workspaceDir: env.REFINERY_DIR || undefined,
     ci: Boolean(env.CI) && env.CI !== 'false',
+    storeUrl: env.REFINERY_STORE || undefined,
     logLevel: env.REFINERY_LOG_LEVEL || 'warn',
   });
 }

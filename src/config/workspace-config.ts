@@ -161,7 +161,13 @@ export function parseWorkspaceConfig(text: string, fileName = CONFIG_FILE): Work
   return deepFreeze(value as unknown as WorkspaceConfig);
 }
 
-export function loadWorkspaceConfig(dir: string): WorkspaceConfig {
+/** Settings given on the command line (or by environment) that win over `refinery.yaml`. */
+export interface ConfigOverrides {
+  /** `--store URL`: run this workspace on another store engine, e.g. `clickhouse://127.0.0.1:8123/shop`. */
+  readonly storeUrl?: string | undefined;
+}
+
+export function loadWorkspaceConfig(dir: string, overrides: ConfigOverrides = {}): WorkspaceConfig {
   const path = join(dir, CONFIG_FILE);
   let text: string;
   try {
@@ -174,7 +180,18 @@ export function loadWorkspaceConfig(dir: string): WorkspaceConfig {
       { cause },
     );
   }
-  return parseWorkspaceConfig(text, path);
+  const config = parseWorkspaceConfig(text, path);
+  if (!overrides.storeUrl) return config;
+  if (!/^[a-z]+:/.test(overrides.storeUrl)) {
+    throw new RefineryError(
+      'REFINERY_ERR_CONFIG_INVALID',
+      `--store "${overrides.storeUrl}" is not a store URL.`,
+      {
+        field: 'store.url',
+      },
+    );
+  }
+  return deepFreeze({ ...config, store: { ...config.store, url: overrides.storeUrl } });
 }
 
 function deepFreeze<T>(value: T): T {

@@ -101,6 +101,11 @@ export const ERROR_CATALOGUE = {
     status: 500,
     summary: 'A server is registered for the workspace but did not answer.',
   },
+  REFINERY_ERR_NOT_SUPPORTED: {
+    status: 501,
+    summary:
+      "The workspace's store engine does not offer this capability (yet); the message says what to use instead.",
+  },
   REFINERY_ERR_STORE: { status: 500, summary: 'The store engine failed; the cause is attached.' },
   REFINERY_ERR_INTERNAL: { status: 500, summary: 'An unexpected error; the server log has the details.' },
 } as const satisfies Record<string, { status: number; summary: string }>;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { KeyRing } from '../access/api-keys.js';
 import { Collector } from '../collect/collector.js';
@@ -19,6 +20,8 @@ import type { ServerFile } from './server-file.js';
 
 export interface ServerOptions {
   readonly dir: string;
+  /** Overrides `store.url` of refinery.yaml (`--store`). */
+  readonly storeUrl?: string | undefined;
   readonly port?: number;
   readonly host?: string;
   readonly logger?: boolean;
@@ -46,9 +49,9 @@ export interface RunningServer {
  * loads what the log still holds, and closes the store.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const config = loadWorkspaceConfig(options.dir);
+  const config = loadWorkspaceConfig(options.dir, { storeUrl: options.storeUrl });
   const paths = workspacePaths(options.dir, config);
-  const stream = options.stream ?? 'default';
+  const stream = options.stream ?? collectorStream(paths);
   const store = await openStore(config.store.url, {
     databaseFile: paths.databaseFile,
     memoryLimit: config.store.memoryLimit,
@@ -145,4 +148,18 @@ async function listen(app: FastifyInstance, port: number, host: string): Promise
     }
     throw error;
   }
+}
+
+/**
+ * The name this collector's write-ahead log goes by in the store. Each workspace folder (each collector)
+ * gets its own on first start and keeps it, so several collectors loading into one ClickHouse never
+ * confuse each other's segment numbers.
+ */
+function collectorStream(paths: WorkspacePaths): string {
+  const file = join(paths.data, 'collector-id');
+  if (!existsSync(file)) {
+    mkdirSync(paths.data, { recursive: true });
+    writeFileSync(file, `collector-${randomBytes(6).toString('hex')}\n`);
+  }
+  return readFileSync(file, 'utf8').trim();
 }

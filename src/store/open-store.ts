@@ -1,4 +1,5 @@
 import { RefineryError } from '../core/errors.js';
+import { ClickHouseStore } from './clickhouse/clickhouse-store.js';
 import { DuckDbStore } from './duckdb/duckdb-store.js';
 import type { Store } from './store.js';
 
@@ -11,23 +12,31 @@ export interface OpenStoreOptions {
   readonly memoryLimit?: string;
 }
 
-/** Opens the engine a store URL names (`duckdb:path`) and brings its schema up to date. */
+/**
+ * Opens the engine a store URL names and brings its schema up to date:
+ * `duckdb:path` (embedded, the default) or `clickhouse://[user[:password]@]host:port/database`.
+ */
 export async function openStore(url: string, options: OpenStoreOptions): Promise<Store> {
+  const store = await connect(url, options);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+function connect(url: string, options: OpenStoreOptions): Promise<Store> {
   const scheme = url.split(':')[0];
   if (scheme === 'duckdb') {
-    const store = await DuckDbStore.open({
+    return DuckDbStore.open({
       path: options.databaseFile,
       ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}),
       ...(options.allowedDirectories ? { allowedDirectories: options.allowedDirectories } : {}),
     });
-    try {
-      await store.migrate();
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
-    return store;
   }
+  if (scheme === 'clickhouse' || scheme === 'clickhouses') return ClickHouseStore.open({ url });
   throw new RefineryError(
     'REFINERY_ERR_CONFIG_INVALID',
     `store.url "${url}" names an engine Refinery does not know.`,

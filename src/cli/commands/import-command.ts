@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { IMPORT_TARGETS, type ImportTarget } from '../../store/import-types.js';
-import { workspaceDir } from '../main.js';
+import { workspaceTarget } from '../main.js';
 import { printJson, printTable, progressBar } from '../output.js';
 import { openWorkspaceAccess } from '../workspace-access.js';
 
@@ -23,7 +23,7 @@ export function registerImportCommand(program: Command): void {
         if (!(IMPORT_TARGETS as readonly string[]).includes(options.as)) {
           program.error(`--as must be one of ${IMPORT_TARGETS.join(', ')}`, { exitCode: 2 });
         }
-        const access = await openWorkspaceAccess(workspaceDir(program.opts()));
+        const access = await openWorkspaceAccess(workspaceTarget(program.opts()));
         const bar = progressBar(`Importing ${file}`, !options.json);
         try {
           const report = await access.importFile(

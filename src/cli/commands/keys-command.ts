@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { workspaceDir } from '../main.js';
+import { workspaceTarget } from '../main.js';
 import { printJson, printTable } from '../output.js';
 import { withWorkspaceAccess } from '../workspace-access.js';
 
@@ -16,7 +16,7 @@ export function registerKeysCommand(program: Command): void {
       if (options.kind !== 'write' && options.kind !== 'admin') {
         keys.error(`--kind must be "write" or "admin", not "${options.kind}"`, { exitCode: 2 });
       }
-      await withWorkspaceAccess(workspaceDir(program.opts()), async (access) => {
+      await withWorkspaceAccess(workspaceTarget(program.opts()), async (access) => {
         const created = await access.createKey({
           kind: options.kind as 'write' | 'admin',
           ...(options.name ? { name: options.name } : {}),
@@ -36,7 +36,7 @@ export function registerKeysCommand(program: Command): void {
     .description('list keys (never the keys themselves)')
     .option('--json', 'print as JSON')
     .action(async (options: { json?: boolean }) => {
-      await withWorkspaceAccess(workspaceDir(program.opts()), async (access) => {
+      await withWorkspaceAccess(workspaceTarget(program.opts()), async (access) => {
         const list = await access.listKeys();
         if (options.json) printJson(list);
         else printTable(list, ['id', 'kind', 'name', 'source', 'prefix', 'createdAt', 'revokedAt']);
@@ -47,7 +47,7 @@ export function registerKeysCommand(program: Command): void {
     .description('revoke a key by id')
     .option('--json', 'print as JSON')
     .action(async (id: string, options: { json?: boolean }) => {
-      await withWorkspaceAccess(workspaceDir(program.opts()), async (access) => {
+      await withWorkspaceAccess(workspaceTarget(program.opts()), async (access) => {
         const revoked = await access.revokeKey(id);
         if (options.json) printJson({ id, revoked });
         else console.log(revoked ? `Revoked ${id}` : `No live key ${id}`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { workspaceDir } from '../main.js';
+import { workspaceTarget } from '../main.js';
 import { printJson, printTable } from '../output.js';
 import { withWorkspaceAccess } from '../workspace-access.js';
 
@@ -9,7 +9,7 @@ export function registerQueryCommand(program: Command): void {
     .description('run one read-only SELECT over the public views (events, orders, customers, products, …)')
     .option('--json', 'print {columns, rows, truncated} as JSON')
     .action(async (sql: string, options: { json?: boolean }) => {
-      await withWorkspaceAccess(workspaceDir(program.opts()), async (access) => {
+      await withWorkspaceAccess(workspaceTarget(program.opts()), async (access) => {
         const result = await access.query(sql);
         if (options.json) printJson(result);
         else {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { startServer } from '../../runtime/server-runtime.js';
-import { workspaceDir } from '../main.js';
+import { workspaceTarget } from '../main.js';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -13,7 +13,7 @@ export function registerServeCommand(program: Command): void {
     .option('--log', 'log every request')
     .action(async (options: { port?: number; host?: string; log?: boolean }) => {
       const server = await startServer({
-        dir: workspaceDir(program.opts()),
+        ...workspaceTarget(program.opts()),
         ...(options.port !== undefined ? { port: options.port } : {}),
         ...(options.host ? { host: options.host } : {}),
         logger: Boolean(options.log),

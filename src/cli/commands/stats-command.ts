@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { workspaceDir } from '../main.js';
+import { workspaceTarget } from '../main.js';
 import { printJson, printTable } from '../output.js';
 import { withWorkspaceAccess } from '../workspace-access.js';
 
@@ -25,7 +25,7 @@ export function registerStatsCommand(program: Command): void {
     .description('event counts, and with a running server its ingest rate and loader lag')
     .option('--json', 'print as JSON')
     .action(async (options: { json?: boolean }) => {
-      await withWorkspaceAccess(workspaceDir(program.opts()), async (access) => {
+      await withWorkspaceAccess(workspaceTarget(program.opts()), async (access) => {
         const stats = (await access.stats()) as unknown as Stats;
         if (options.json) {
           printJson(stats);

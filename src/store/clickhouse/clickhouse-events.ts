@@ -1,0 +1,214 @@
+import { readFileSync } from 'node:fs';
+import { expandRequestRecord } from '../expand-request.js';
+import type {
+  BatchLoadReport,
+  EventBatch,
+  EventRepository,
+  EventSummary,
+  NamedCount,
+  TimelinePoint,
+} from '../store.js';
+import type { EventRecord, RejectRecord, WalRecord } from '../wal-format.js';
+import type { ClickHouseConnection } from './clickhouse-connection.js';
+import { integer, quote, safeName, toDateTimeText } from './clickhouse-sql.js';
+import { toPlainRows } from './clickhouse-values.js';
+
+const EVENT_COLUMNS = `message_id, type, event, name, category, user_id, anonymous_id, group_id, previous_id,
+  timestamp, original_timestamp, sent_at, received_at, properties, traits, context, integrations,
+  extra, source, ip, user_agent, browser, browser_version, os, device_type`;
+
+/**
+ * Events on ClickHouse. Without transactions, loading is made idempotent instead: rows are derived
+ * deterministically from the segment, inserted through a staging table that drops ids already stored
+ * within the de-duplication window, and the loader position is written last. A crash between the two
+ * replays the segment; its ids are then already stored and nothing is inserted twice.
+ */
+export class ClickHouseEvents implements EventRepository {
+  constructor(private readonly db: ClickHouseConnection) {}
+
+  async loadBatch(batch: EventBatch): Promise<BatchLoadReport> {
+    if ((await this.lastLoadedSequence(batch.stream)) >= batch.sequence) {
+      return { sequence: batch.sequence, inserted: 0, duplicates: 0, rejected: 0, alreadyLoaded: true };
+    }
+    const { events, rejects } = readSegment(batch.file);
+    const unique = firstCopies(events);
+    const staging = `wal_staging_${safeName(batch.stream)}`;
+    await this.db.command(`DROP TABLE IF EXISTS ${staging}`);
+    await this.db.command(`CREATE TABLE ${staging} AS event_log ENGINE = Memory`);
+    let inserted = 0;
+    try {
+      await this.db.insert(
+        staging,
+        unique.map((row) => toEventRow(row, batch)),
+      );
+      const since =
+        batch.dedupeWindowHours > 0 && unique.length > 0
+          ? `AND received_at >= toDateTime(${quote(toDateTimeText(earliest(unique)))}, 'UTC') - ${integer(Math.ceil(batch.dedupeWindowHours) * 3600)}`
+          : '';
+      const fresh = `message_id NOT IN (SELECT message_id FROM event_log WHERE 1 ${since})`;
+      const counted = await this.db.json(`SELECT count() AS n FROM ${staging} WHERE ${fresh}`);
+      inserted = Number(counted.data[0]?.n ?? 0);
+      await this.db.command(`INSERT INTO event_log SELECT * FROM ${staging} WHERE ${fresh}`);
+    } finally {
+      await this.db.command(`DROP TABLE IF EXISTS ${staging}`);
+    }
+    await this.db.insert(
+      'reject_log',
+      rejects.map(({ record, line }) => toRejectRow(record, line, batch)),
+    );
+    await this.db.insert('loader_state', [
+      { stream: batch.stream, last_sequence: batch.sequence, loaded_at: toDateTimeText(new Date()) },
+    ]);
+    return {
+      sequence: batch.sequence,
+      inserted,
+      duplicates: events.length - inserted,
+      rejected: rejects.length,
+      alreadyLoaded: false,
+    };
+  }
+
+  async lastLoadedSequence(stream: string): Promise<number> {
+    const answer = await this.db.json(
+      `SELECT max(last_sequence) AS s FROM loader_state WHERE stream = ${quote(stream)}`,
+    );
+    return Number(answer.data[0]?.s ?? 0);
+  }
+
+  async count(): Promise<number> {
+    return this.countOf('SELECT count() AS n FROM events');
+  }
+
+  async countRejected(): Promise<number> {
+    return this.countOf('SELECT count() AS n FROM rejected_events');
+  }
+
+  async timeline(options: { interval: 'hour' | 'day'; from?: Date; to?: Date }): Promise<TimelinePoint[]> {
+    const bucket = options.interval === 'hour' ? 'toStartOfHour(timestamp)' : 'toStartOfDay(timestamp)';
+    const filters = ['1'];
+    if (options.from) filters.push(`timestamp >= toDateTime(${quote(toDateTimeText(options.from))}, 'UTC')`);
+    if (options.to) filters.push(`timestamp < toDateTime(${quote(toDateTimeText(options.to))}, 'UTC')`);
+    return this.rows<TimelinePoint>(
+      `SELECT ${bucket} AS bucket, type, count() AS count FROM events WHERE ${filters.join(' AND ')}
+       GROUP BY bucket, type ORDER BY bucket, type`,
+    );
+  }
+
+  countsByType(): Promise<NamedCount[]> {
+    return this.rows<NamedCount>(
+      'SELECT type AS name, count() AS count FROM events GROUP BY type ORDER BY count DESC, name',
+    );
+  }
+
+  topEventNames(limit: number): Promise<NamedCount[]> {
+    return this.rows<NamedCount>(
+      `SELECT multiIf(type = 'track', ifNull(event, ''),
+                      type IN ('page', 'screen'), concat(type, ': ', ifNull(name, '(unnamed)')),
+                      type) AS name,
+              count() AS count
+       FROM events GROUP BY name ORDER BY count DESC, name LIMIT ${integer(limit)}`,
+    );
+  }
+
+  countsBySource(): Promise<NamedCount[]> {
+    return this.rows<NamedCount>(
+      'SELECT source AS name, count() AS count FROM events GROUP BY source ORDER BY count DESC, name',
+    );
+  }
+
+  async recent(options: { limit: number; afterLoadSeq?: number }): Promise<EventSummary[]> {
+    const rows = await this.rows<EventSummary>(
+      `SELECT message_id AS messageId, type, event, user_id AS userId, anonymous_id AS anonymousId, source,
+              timestamp, received_at AS receivedAt, load_seq AS loadSeq, properties
+       FROM event_log FINAL WHERE load_seq > ${integer(options.afterLoadSeq ?? 0)}
+       ORDER BY received_at DESC, messageId LIMIT ${integer(options.limit)}`,
+    );
+    return rows.map((row) => ({
+      ...row,
+      properties: typeof row.properties === 'string' ? JSON.parse(row.properties) : row.properties,
+    }));
+  }
+
+  recentRejects(limit: number): Promise<Record<string, unknown>[]> {
+    return this.rows(
+      `SELECT received_at, source, message_id, type, reason_code, reason, field, payload
+       FROM rejected_events ORDER BY received_at DESC LIMIT ${integer(limit)}`,
+    );
+  }
+
+  private async rows<T>(sql: string): Promise<T[]> {
+    return toPlainRows(await this.db.json(sql)).rows as T[];
+  }
+
+  private async countOf(sql: string): Promise<number> {
+    return Number((await this.db.json(sql)).data[0]?.n ?? 0);
+  }
+}
+
+interface SegmentContent {
+  readonly events: EventRecord[];
+  readonly rejects: { record: RejectRecord; line: number }[];
+}
+
+function readSegment(file: string): SegmentContent {
+  const events: EventRecord[] = [];
+  const rejects: { record: RejectRecord; line: number }[] = [];
+  const lines = readFileSync(file, 'utf8').split('\n');
+  lines.forEach((text, index) => {
+    if (text.trim() === '') return;
+    const record = JSON.parse(text) as WalRecord;
+    if (record.k === 'q') events.push(...expandRequestRecord(record));
+    else if (record.k === 'r') rejects.push({ record, line: index + 1 });
+  });
+  return { events, rejects };
+}
+
+// A retry inside one segment keeps its first copy, as on DuckDB.
+function firstCopies(events: readonly EventRecord[]): EventRecord[] {
+  const seen = new Set<string>();
+  return events.filter((event) => {
+    if (seen.has(event.message_id)) return false;
+    seen.add(event.message_id);
+    return true;
+  });
+}
+
+// ISO 8601 UTC strings of one format order as their times do.
+function earliest(events: readonly EventRecord[]): string {
+  let min = events[0]!.received_at;
+  for (const event of events) if (event.received_at < min) min = event.received_at;
+  return min;
+}
+
+const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+const time = (value: string | null) => (value === null ? null : toDateTimeText(value));
+
+function toEventRow(event: EventRecord, batch: EventBatch): Record<string, unknown> {
+  return {
+    ...event,
+    timestamp: toDateTimeText(event.timestamp),
+    original_timestamp: time(event.original_timestamp),
+    sent_at: time(event.sent_at),
+    received_at: toDateTimeText(event.received_at),
+    properties: json(event.properties),
+    traits: json(event.traits),
+    context: json(event.context),
+    integrations: json(event.integrations),
+    extra: json(event.extra),
+    stream: batch.stream,
+    load_seq: batch.sequence,
+  };
+}
+
+function toRejectRow(record: RejectRecord, line: number, batch: EventBatch): Record<string, unknown> {
+  const { k: _kind, ...fields } = record;
+  return {
+    ...fields,
+    received_at: toDateTimeText(record.received_at),
+    stream: batch.stream,
+    load_seq: batch.sequence,
+    line_no: line,
+  };
+}
+
+export { EVENT_COLUMNS };

@@ -1,0 +1,215 @@
+import { createClient } from '@clickhouse/client';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { RefineryError } from '../../core/errors.js';
+import { QUERYABLE_RELATIONS } from '../duckdb/duckdb-migrations.js';
+import { assertReadOnlySelect } from '../duckdb/duckdb-query-guard.js';
+import { DuckDbSession } from '../duckdb/duckdb-session.js';
+import type { ImportRepository } from '../import-types.js';
+import type { QueryResult } from '../query-result.js';
+import type { ExpiryCutoffs, ExpiryReport, ReadQueryOptions, Store } from '../store.js';
+import { ClickHouseConnection } from './clickhouse-connection.js';
+import { CLICKHOUSE_CODES, clickHouseErrorCode, toStoreError } from './clickhouse-errors.js';
+import { ClickHouseEvents } from './clickhouse-events.js';
+import { ClickHouseKeys, ClickHouseMetadata } from './clickhouse-keys.js';
+import { CLICKHOUSE_MIGRATIONS } from './clickhouse-migrations.js';
+import { quote, toDateTimeText } from './clickhouse-sql.js';
+import { toPlainRows } from './clickhouse-values.js';
+
+export interface ClickHouseStoreOptions {
+  /** `clickhouse://[user[:password]@]host:port/database` — the HTTP interface. */
+  readonly url: string;
+}
+
+/** `clickhouse://user:pass@host:8123/db` → the HTTP URL, credentials and database it names. */
+export function parseClickHouseUrl(url: string): {
+  httpUrl: string;
+  username: string;
+  password: string;
+  database: string;
+} {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new RefineryError(
+      'REFINERY_ERR_CONFIG_INVALID',
+      `"${url}" is not a ClickHouse URL.`,
+      { field: 'store.url' },
+      { cause },
+    );
+  }
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'refinery';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
+    throw new RefineryError(
+      'REFINERY_ERR_CONFIG_INVALID',
+      `"${database}" is not a valid ClickHouse database name.`,
+      {
+        field: 'store.url',
+      },
+    );
+  }
+  const secure = parsed.protocol === 'clickhouses:';
+  return {
+    httpUrl: `${secure ? 'https' : 'http'}://${parsed.hostname.includes(':') ? `[${parsed.hostname}]` : parsed.hostname}:${parsed.port || (secure ? '8443' : '8123')}`,
+    username: decodeURIComponent(parsed.username) || 'default',
+    password: decodeURIComponent(parsed.password),
+    database,
+  };
+}
+
+/**
+ * The scale-out engine. Everything runs through ClickHouse's HTTP interface; user SQL is vetted by the
+ * same parser-based guard as on DuckDB (so both engines accept and refuse the same queries) and then runs
+ * with `readonly=1`, which also forbids writes, settings and table functions inside ClickHouse itself.
+ */
+export class ClickHouseStore implements Store {
+  readonly engine = 'clickhouse' as const;
+  readonly events: ClickHouseEvents;
+  readonly keys: ClickHouseKeys;
+  readonly metadata: ClickHouseMetadata;
+  readonly imports: ImportRepository = unsupportedImports();
+
+  private constructor(
+    private readonly db: ClickHouseConnection,
+    private readonly guardInstance: DuckDBInstance,
+    private readonly guard: DuckDbSession,
+  ) {
+    this.events = new ClickHouseEvents(db);
+    this.keys = new ClickHouseKeys(db);
+    this.metadata = new ClickHouseMetadata(db);
+  }
+
+  static async open(options: ClickHouseStoreOptions): Promise<ClickHouseStore> {
+    const target = parseClickHouseUrl(options.url);
+    const bootstrap = createClient({
+      url: target.httpUrl,
+      username: target.username,
+      password: target.password,
+    });
+    try {
+      await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${target.database}` });
+    } catch (error) {
+      throw toStoreError(error, 'CREATE DATABASE');
+    } finally {
+      await bootstrap.close();
+    }
+    const client = createClient({
+      url: target.httpUrl,
+      username: target.username,
+      password: target.password,
+      database: target.database,
+      request_timeout: 300_000,
+    });
+    const guardInstance = await DuckDBInstance.create(':memory:');
+    const guard = new DuckDbSession(await guardInstance.connect());
+    return new ClickHouseStore(new ClickHouseConnection(client, target.database), guardInstance, guard);
+  }
+
+  async migrate(): Promise<string[]> {
+    await this.db.command(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (id String, applied_at DateTime('UTC')) ENGINE = MergeTree ORDER BY id",
+    );
+    const done = new Set(
+      (await this.db.json('SELECT id FROM schema_migrations')).data.map((row) => String(row.id)),
+    );
+    const applied: string[] = [];
+    for (const migration of CLICKHOUSE_MIGRATIONS) {
+      if (done.has(migration.id)) continue;
+      // No transactional DDL: each statement is written to be re-runnable after a partial failure.
+      for (const statement of migration.statements) await this.db.command(idempotent(statement));
+      await this.db.insert('schema_migrations', [
+        { id: migration.id, applied_at: toDateTimeText(new Date()) },
+      ]);
+      applied.push(migration.id);
+    }
+    return applied;
+  }
+
+  async readOnlyQuery(sql: string, options: ReadQueryOptions): Promise<QueryResult> {
+    await assertReadOnlySelect(this.guard, sql, QUERYABLE_RELATIONS);
+    try {
+      const answer = await this.db.jsonRaw(sql, {
+        readonly: '1',
+        max_execution_time: Math.max(1, Math.ceil(options.timeoutMs / 1000)),
+        max_result_rows: String(options.maxRows + 1),
+        result_overflow_mode: 'break',
+      });
+      return toPlainRows(answer, options.maxRows);
+    } catch (error) {
+      const code = clickHouseErrorCode(error);
+      if (code === CLICKHOUSE_CODES.TIMEOUT_EXCEEDED) {
+        throw new RefineryError(
+          'REFINERY_ERR_QUERY_TIMEOUT',
+          `The query ran longer than ${options.timeoutMs} ms and was stopped.`,
+          {
+            limit: options.timeoutMs,
+          },
+        );
+      }
+      const message =
+        error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
+      throw new RefineryError(
+        'REFINERY_ERR_QUERY_FAILED',
+        message.slice(0, 500),
+        { field: 'sql' },
+        { cause: error },
+      );
+    }
+  }
+
+  async expire(cutoffs: ExpiryCutoffs): Promise<ExpiryReport> {
+    const removeBefore = async (table: string, cutoff: Date | undefined) => {
+      if (!cutoff) return 0;
+      const where = `received_at < toDateTime(${quote(toDateTimeText(cutoff))}, 'UTC')`;
+      const counted = await this.db.json(`SELECT count() AS n FROM ${table} FINAL WHERE ${where}`);
+      const n = Number(counted.data[0]?.n ?? 0);
+      if (n > 0) await this.mutate(table, `DELETE WHERE ${where}`);
+      return n;
+    };
+    return {
+      events: await removeBefore('event_log', cutoffs.eventsBefore),
+      rejectedEvents: await removeBefore('reject_log', cutoffs.rejectsBefore),
+      importRejects: 0,
+    };
+  }
+
+  async checkpoint(): Promise<void> {
+    // ClickHouse writes parts to disk on insert; there is nothing to flush.
+  }
+
+  async close(): Promise<void> {
+    await this.db.client.close();
+    this.guard.close();
+    this.guardInstance.closeSync();
+  }
+
+  /** Runs a mutation and waits for it: 18.16 has no `mutations_sync`, so this polls `system.mutations`. */
+  private async mutate(table: string, mutation: string): Promise<void> {
+    await this.db.command(`ALTER TABLE ${table} ${mutation}`);
+    for (let attempt = 0; attempt < 600; attempt++) {
+      const pending = await this.db.json(
+        `SELECT count() AS n FROM system.mutations WHERE database = ${quote(this.db.database)} AND table = ${quote(table)} AND is_done = 0`,
+      );
+      if (Number(pending.data[0]?.n ?? 0) === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new RefineryError(
+      'REFINERY_ERR_STORE',
+      `ClickHouse did not finish deleting from ${table} within a minute.`,
+    );
+  }
+}
+
+function idempotent(statement: string): string {
+  return statement.replace(/^\s*CREATE (TABLE|VIEW) /, 'CREATE $1 IF NOT EXISTS ');
+}
+
+function unsupportedImports(): ImportRepository {
+  const refuse = async (): Promise<never> => {
+    throw new RefineryError(
+      'REFINERY_ERR_NOT_SUPPORTED',
+      'File imports into a ClickHouse store are not available yet; import into DuckDB and use `refinery migrate`.',
+    );
+  };
+  return { columnsOf: refuse, run: refuse, rejects: async () => [], history: async () => [] };
+}
