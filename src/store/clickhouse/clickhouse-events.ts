@@ -48,7 +48,10 @@ export class ClickHouseEvents implements EventRepository {
       const fresh = `message_id NOT IN (SELECT message_id FROM event_log WHERE 1 ${since})`;
       const counted = await this.db.json(`SELECT count() AS n FROM ${staging} WHERE ${fresh}`);
       inserted = Number(counted.data[0]?.n ?? 0);
-      await this.db.command(`INSERT INTO event_log SELECT * FROM ${staging} WHERE ${fresh}`);
+      await this.db.command(
+        `INSERT INTO event_log SELECT * FROM ${staging} WHERE ${fresh}`,
+        this.db.insertSettings,
+      );
     } finally {
       await this.db.command(`DROP TABLE IF EXISTS ${staging}`);
     }

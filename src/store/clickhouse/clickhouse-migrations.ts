@@ -8,6 +8,33 @@ const TIME = "DateTime('UTC')";
  * no JSON type, no transactions. Tables that are updated in place are ReplacingMergeTree keyed by what
  * identifies a row, and read through FINAL views, so a replayed insert never shows twice.
  */
+/**
+ * How each table is split across a cluster's shards: rows with the same key land on the same shard, so
+ * FINAL on each shard sees every copy of a row (a retried message, a key's versions).
+ */
+export const SHARDING_KEYS: Readonly<Record<string, string>> = {
+  event_log: 'cityHash64(message_id)',
+  reject_log: 'cityHash64(stream)',
+  loader_state: 'cityHash64(stream)',
+  api_keys: 'cityHash64(id)',
+  metadata: 'cityHash64(key)',
+};
+
+/**
+ * On a cluster, a table becomes a `<name>_local` table on every node plus a `Distributed` table under the
+ * original name; everything else (views, queries) is unchanged.
+ */
+export function forCluster(statement: string, cluster: string, database: string): string[] {
+  const match = /^\s*CREATE TABLE (\w+) /.exec(statement);
+  const table = match?.[1];
+  if (!table || !SHARDING_KEYS[table]) return [statement];
+  return [
+    statement.replace(`CREATE TABLE ${table} `, `CREATE TABLE ${table}_local `),
+    `CREATE TABLE ${table} AS ${table}_local
+     ENGINE = Distributed(${cluster}, ${database}, ${table}_local, ${SHARDING_KEYS[table]})`,
+  ];
+}
+
 export const CLICKHOUSE_MIGRATIONS: readonly Migration[] = [
   {
     id: '001-events',

@@ -1,4 +1,4 @@
-import { createClient } from '@clickhouse/client';
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { RefineryError } from '../../core/errors.js';
 import { QUERYABLE_RELATIONS } from '../duckdb/duckdb-migrations.js';
@@ -11,7 +11,7 @@ import { ClickHouseConnection } from './clickhouse-connection.js';
 import { CLICKHOUSE_CODES, clickHouseErrorCode, toStoreError } from './clickhouse-errors.js';
 import { ClickHouseEvents } from './clickhouse-events.js';
 import { ClickHouseKeys, ClickHouseMetadata } from './clickhouse-keys.js';
-import { CLICKHOUSE_MIGRATIONS } from './clickhouse-migrations.js';
+import { CLICKHOUSE_MIGRATIONS, forCluster } from './clickhouse-migrations.js';
 import { quote, toDateTimeText } from './clickhouse-sql.js';
 import { toPlainRows } from './clickhouse-values.js';
 
@@ -21,12 +21,18 @@ export interface ClickHouseStoreOptions {
 }
 
 /** `clickhouse://user:pass@host:8123/db` → the HTTP URL, credentials and database it names. */
-export function parseClickHouseUrl(url: string): {
-  httpUrl: string;
-  username: string;
-  password: string;
-  database: string;
-} {
+export interface ClickHouseTarget {
+  readonly httpUrl: string;
+  readonly username: string;
+  readonly password: string;
+  readonly database: string;
+  /** `?cluster=NAME`: tables are Distributed over this `remote_servers` cluster. */
+  readonly cluster?: string;
+  /** `&nodes=host:port,…`: the HTTP address of every node, where tables are created (default: this one). */
+  readonly nodeUrls: readonly string[];
+}
+
+export function parseClickHouseUrl(url: string): ClickHouseTarget {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -49,11 +55,22 @@ export function parseClickHouseUrl(url: string): {
     );
   }
   const secure = parsed.protocol === 'clickhouses:';
+  const scheme = secure ? 'https' : 'http';
+  const httpUrl = `${scheme}://${parsed.host || `127.0.0.1:${secure ? '8443' : '8123'}`}`;
+  const cluster = parsed.searchParams.get('cluster') ?? undefined;
+  if (cluster !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster)) {
+    throw new RefineryError('REFINERY_ERR_CONFIG_INVALID', `"${cluster}" is not a valid cluster name.`, {
+      field: 'store.url',
+    });
+  }
+  const nodes = parsed.searchParams.get('nodes');
   return {
-    httpUrl: `${secure ? 'https' : 'http'}://${parsed.hostname.includes(':') ? `[${parsed.hostname}]` : parsed.hostname}:${parsed.port || (secure ? '8443' : '8123')}`,
+    httpUrl,
     username: decodeURIComponent(parsed.username) || 'default',
     password: decodeURIComponent(parsed.password),
     database,
+    ...(cluster ? { cluster } : {}),
+    nodeUrls: nodes ? nodes.split(',').map((node) => `${scheme}://${node.trim()}`) : [httpUrl],
   };
 }
 
@@ -81,45 +98,64 @@ export class ClickHouseStore implements Store {
 
   static async open(options: ClickHouseStoreOptions): Promise<ClickHouseStore> {
     const target = parseClickHouseUrl(options.url);
-    const bootstrap = createClient({
-      url: target.httpUrl,
-      username: target.username,
-      password: target.password,
-    });
-    try {
-      await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${target.database}` });
-    } catch (error) {
-      throw toStoreError(error, 'CREATE DATABASE');
-    } finally {
-      await bootstrap.close();
+    for (const nodeUrl of target.nodeUrls) {
+      const bootstrap = createClient({ url: nodeUrl, username: target.username, password: target.password });
+      try {
+        await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${target.database}` });
+      } catch (error) {
+        throw toStoreError(error, `CREATE DATABASE on ${nodeUrl}`);
+      } finally {
+        await bootstrap.close();
+      }
     }
     const client = createClient({
       url: target.httpUrl,
       username: target.username,
       password: target.password,
       database: target.database,
-      request_timeout: 300_000,
     });
     const guardInstance = await DuckDBInstance.create(':memory:');
     const guard = new DuckDbSession(await guardInstance.connect());
-    return new ClickHouseStore(new ClickHouseConnection(client, target.database), guardInstance, guard);
+    const cluster = target.cluster
+      ? {
+          name: target.cluster,
+          nodes: target.nodeUrls.map((nodeUrl) =>
+            createClient({
+              url: nodeUrl,
+              username: target.username,
+              password: target.password,
+              database: target.database,
+            }),
+          ),
+        }
+      : undefined;
+    return new ClickHouseStore(
+      new ClickHouseConnection(client, target.database, cluster),
+      guardInstance,
+      guard,
+    );
   }
 
   async migrate(): Promise<string[]> {
-    await this.db.command(
+    await this.db.onEveryNode(
       "CREATE TABLE IF NOT EXISTS schema_migrations (id String, applied_at DateTime('UTC')) ENGINE = MergeTree ORDER BY id",
     );
     const done = new Set(
       (await this.db.json('SELECT id FROM schema_migrations')).data.map((row) => String(row.id)),
     );
     const applied: string[] = [];
+    const cluster = this.db.cluster;
     for (const migration of CLICKHOUSE_MIGRATIONS) {
       if (done.has(migration.id)) continue;
-      // No transactional DDL: each statement is written to be re-runnable after a partial failure.
-      for (const statement of migration.statements) await this.db.command(idempotent(statement));
-      await this.db.insert('schema_migrations', [
-        { id: migration.id, applied_at: toDateTimeText(new Date()) },
-      ]);
+      // No transactional DDL (and no ON CLUSTER without ZooKeeper): every statement is re-runnable after a
+      // partial failure and runs on every node.
+      for (const statement of migration.statements) {
+        const statements = cluster ? forCluster(statement, cluster.name, this.db.database) : [statement];
+        for (const each of statements) await this.db.onEveryNode(idempotent(each));
+      }
+      await this.db.onEveryNode(
+        `INSERT INTO schema_migrations VALUES (${quote(migration.id)}, toDateTime(${quote(toDateTimeText(new Date()))}, 'UTC'))`,
+      );
       applied.push(migration.id);
     }
     return applied;
@@ -179,24 +215,19 @@ export class ClickHouseStore implements Store {
 
   async close(): Promise<void> {
     await this.db.client.close();
+    for (const node of this.db.cluster?.nodes ?? []) await node.close();
     this.guard.close();
     this.guardInstance.closeSync();
   }
 
   /** Runs a mutation and waits for it: 18.16 has no `mutations_sync`, so this polls `system.mutations`. */
   private async mutate(table: string, mutation: string): Promise<void> {
-    await this.db.command(`ALTER TABLE ${table} ${mutation}`);
-    for (let attempt = 0; attempt < 600; attempt++) {
-      const pending = await this.db.json(
-        `SELECT count() AS n FROM system.mutations WHERE database = ${quote(this.db.database)} AND table = ${quote(table)} AND is_done = 0`,
-      );
-      if (Number(pending.data[0]?.n ?? 0) === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    // Mutations do not go through Distributed tables: each shard's local table is changed on its node.
+    const target = this.db.cluster ? `${table}_local` : table;
+    await this.db.onEveryNode(`ALTER TABLE ${target} ${mutation}`);
+    for (const node of this.db.cluster?.nodes ?? [this.db.client]) {
+      await waitForMutations(node, this.db.database, target);
     }
-    throw new RefineryError(
-      'REFINERY_ERR_STORE',
-      `ClickHouse did not finish deleting from ${table} within a minute.`,
-    );
   }
 }
 
@@ -212,4 +243,21 @@ function unsupportedImports(): ImportRepository {
     );
   };
   return { columnsOf: refuse, run: refuse, rejects: async () => [], history: async () => [] };
+}
+
+async function waitForMutations(node: ClickHouseClient, database: string, table: string): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const result = await node.query({
+      query: `SELECT count() AS n FROM system.mutations
+              WHERE database = ${quote(database)} AND table = ${quote(table)} AND is_done = 0`,
+      format: 'JSON',
+    });
+    const answer = (await result.json()) as unknown as { data: { n: string }[] };
+    if (Number(answer.data[0]?.n ?? 0) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new RefineryError(
+    'REFINERY_ERR_STORE',
+    `ClickHouse did not finish changing ${table} within a minute.`,
+  );
 }

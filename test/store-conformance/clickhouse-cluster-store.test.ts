@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
+import {
+  type ClickHouseCluster,
+  hasClickHouse,
+  startClickHouseCluster,
+} from '../helpers/clickhouse-server.js';
+import { describeStoreConformance } from './store-conformance.js';
+
+// The whole conformance suite again, on two ClickHouse shards behind Distributed tables, reading through
+// the second node: every answer must be what one node gives.
+let cluster: ClickHouseCluster | undefined;
+let databases = 0;
+
+if (hasClickHouse) {
+  beforeAll(async () => {
+    cluster = await startClickHouseCluster(2, { clusterName: 'refinery' });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  describeStoreConformance(
+    'clickhouse, two shards',
+    async () => {
+      const [first, second] = cluster!.nodes;
+      const nodes = `${first!.httpUrl.replace('http://', '')},${second!.httpUrl.replace('http://', '')}`;
+      const url = `clickhouse://127.0.0.1:${second!.httpPort}/sharded_${++databases}?cluster=refinery&nodes=${nodes}`;
+      const store = await ClickHouseStore.open({ url });
+      await store.migrate();
+      return { store, close: () => store.close() };
+    },
+    {
+      slowQuery: 'SELECT sleep(3) AS slept',
+      gaps: { tableExpressions: 'ClickHouse 18.16 has no WITH name AS (subquery)' },
+    },
+  );
+} else {
+  describe.skip('store conformance: clickhouse, two shards (skipped: clickhouse-server is not installed)', () => {
+    it('runs the conformance suite on a two-shard ClickHouse cluster', () => undefined);
+  });
+}
