@@ -253,9 +253,11 @@ for ((n = 0; n < nodes; n++)); do
   echo "  node$((n + 1)): pid $(cat "$dir/node$((n + 1))/clickhouse.pid"), http 127.0.0.1:$((port + 10 * n)), tcp 127.0.0.1:$((port + 10 * n + 1)), logs $dir/node$((n + 1))/log/"
 done
 echo
-echo "Store URL:   clickhouse://127.0.0.1:$port/refinery"
 if [ "$mode" = cluster ]; then
-  echo "Cluster:     refinery (2 shards; create tables on every node, query Distributed tables from any node)"
+  echo "Store URL:   clickhouse://127.0.0.1:$port/refinery?cluster=refinery&nodes=127.0.0.1:$port,127.0.0.1:$((port + 10))"
+  echo "Cluster:     refinery (2 shards; Refinery creates its tables on every node listed in nodes=)"
+else
+  echo "Store URL:   clickhouse://127.0.0.1:$port/refinery"
 fi
 echo "Users:       default (no password) and reader (readonly, database refinery; password in $dir/reader-password)"
 echo "Try it:      curl 'http://127.0.0.1:$port/' --data-binary 'SELECT version()'"
