@@ -6,6 +6,7 @@ import { registerDemoCommand } from './commands/demo-command.js';
 import { registerImportCommand } from './commands/import-command.js';
 import { registerInitCommand } from './commands/init-command.js';
 import { registerKeysCommand } from './commands/keys-command.js';
+import { registerMigrateCommand } from './commands/migrate-command.js';
 import { registerQueryCommand } from './commands/query-command.js';
 import { registerServeCommand } from './commands/serve-command.js';
 import { registerStatsCommand } from './commands/stats-command.js';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerStatsCommand(program);
   registerImportCommand(program);
   registerDemoCommand(program);
+  registerMigrateCommand(program);
   return program;
 }
 

@@ -80,6 +80,16 @@ export const ERROR_CATALOGUE = {
     status: 500,
     summary: 'Another process holds the workspace database; use the running server or stop it.',
   },
+  REFINERY_ERR_SERVER_RUNNING: {
+    status: 409,
+    summary:
+      'The command needs the workspace database to itself, but a server is running on it; stop it first.',
+  },
+  REFINERY_ERR_MIGRATE_COUNTS_DIFFER: {
+    status: 500,
+    summary:
+      '`refinery migrate` copied the data, but a table holds a different number of rows in the target.',
+  },
   REFINERY_ERR_IMPORT_FILE_NOT_FOUND: { status: 400, summary: 'The file to import does not exist.' },
   REFINERY_ERR_IMPORT_FORMAT: {
     status: 400,

@@ -2,6 +2,7 @@ import type { Migration } from '../duckdb/duckdb-migrations.js';
 
 const NULLABLE_TEXT = 'Nullable(String)';
 const TIME = "DateTime('UTC')";
+const DECIMAL = 'Nullable(Decimal(18, 4))';
 
 /**
  * Schema history for ClickHouse, written for 18.16 (Debian's) and current releases alike: no DateTime64,
@@ -18,6 +19,12 @@ export const SHARDING_KEYS: Readonly<Record<string, string>> = {
   loader_state: 'cityHash64(stream)',
   api_keys: 'cityHash64(id)',
   metadata: 'cityHash64(key)',
+  import_log: 'cityHash64(import_id)',
+  import_reject_log: 'cityHash64(import_id)',
+  // Every line of an order on one shard, so FINAL there sees an order's replaced lines and tombstones.
+  order_line_data: 'cityHash64(order_id)',
+  customer_data: 'cityHash64(customer_id)',
+  product_data: 'cityHash64(product_id)',
 };
 
 /**
@@ -77,6 +84,74 @@ export const CLICKHOUSE_MIGRATIONS: readonly Migration[] = [
         created_at ${TIME}, revoked_at Nullable(${TIME}), version UInt64
       ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
       'CREATE TABLE metadata (key String, value String, version UInt64) ENGINE = ReplacingMergeTree(version) ORDER BY key',
+    ],
+  },
+  {
+    // Imports: the same public views as DuckDB's (column names and meaning), over ReplacingMergeTree tables.
+    // Re-importing a key writes a newer `version` of its row; FINAL shows the newest. An order that shrinks
+    // gets a tombstone (`deleted = 1`, newer version) for each line the new import no longer has, so FINAL
+    // shows exactly the lines of its latest import. No partitions: a replacement must meet the row it
+    // replaces in the same partition for FINAL to collapse them.
+    id: '003-imports',
+    statements: [
+      `CREATE TABLE import_log (
+        import_id String, file String, target String, format String, source ${NULLABLE_TEXT},
+        started_at ${TIME}, finished_at ${TIME},
+        rows_read UInt64, imported UInt64, rejected UInt64, skipped UInt64, replaced UInt64,
+        mapping String
+      ) ENGINE = ReplacingMergeTree() ORDER BY import_id`,
+      `CREATE TABLE import_reject_log (
+        import_id String, line UInt64, reason String, field ${NULLABLE_TEXT}, row ${NULLABLE_TEXT}
+      ) ENGINE = ReplacingMergeTree() ORDER BY (import_id, line)`,
+      `CREATE TABLE order_line_data (
+        order_id String, line_number Int32, ordered_at ${TIME},
+        customer_id ${NULLABLE_TEXT}, email ${NULLABLE_TEXT}, channel ${NULLABLE_TEXT}, store ${NULLABLE_TEXT},
+        product_id ${NULLABLE_TEXT}, product_name ${NULLABLE_TEXT}, category ${NULLABLE_TEXT},
+        quantity Float64, unit_price ${DECIMAL}, amount ${DECIMAL},
+        currency ${NULLABLE_TEXT}, country ${NULLABLE_TEXT}, status ${NULLABLE_TEXT}, extra ${NULLABLE_TEXT},
+        import_id String, imported_at ${TIME}, deleted UInt8, version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY (order_id, line_number)`,
+      `CREATE TABLE customer_data (
+        customer_id String, email ${NULLABLE_TEXT}, phone ${NULLABLE_TEXT}, first_name ${NULLABLE_TEXT},
+        last_name ${NULLABLE_TEXT}, name ${NULLABLE_TEXT}, city ${NULLABLE_TEXT}, postal_code ${NULLABLE_TEXT},
+        country ${NULLABLE_TEXT}, created_at Nullable(${TIME}), extra ${NULLABLE_TEXT},
+        import_id String, imported_at ${TIME}, version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY customer_id`,
+      `CREATE TABLE product_data (
+        product_id String, name ${NULLABLE_TEXT}, category ${NULLABLE_TEXT}, brand ${NULLABLE_TEXT},
+        price ${DECIMAL}, currency ${NULLABLE_TEXT}, extra ${NULLABLE_TEXT},
+        import_id String, imported_at ${TIME}, version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY product_id`,
+      `CREATE VIEW imports AS SELECT
+        import_id, file, target, format, source, started_at, finished_at,
+        rows_read, imported, rejected, skipped, replaced, mapping
+      FROM import_log FINAL`,
+      'CREATE VIEW import_rejects AS SELECT import_id, line, reason, field, row FROM import_reject_log FINAL',
+      `CREATE VIEW orders AS SELECT
+        order_id, line_number, ordered_at, customer_id, email, channel, store, product_id, product_name, category,
+        quantity, unit_price, amount, currency, country, status, extra, import_id, imported_at
+      FROM order_line_data FINAL WHERE deleted = 0`,
+      `CREATE VIEW order_summary AS SELECT
+        order_id,
+        min(ordered_at) AS ordered_at,
+        any(customer_id) AS customer_id,
+        any(email) AS email,
+        any(channel) AS channel,
+        any(store) AS store,
+        any(status) AS status,
+        count() AS lines,
+        sum(quantity) AS items,
+        sum(amount) AS total,
+        any(currency) AS currency,
+        any(country) AS country
+      FROM orders GROUP BY order_id`,
+      `CREATE VIEW customers AS SELECT
+        customer_id, email, phone, first_name, last_name, name, city, postal_code, country, created_at,
+        extra, import_id, imported_at
+      FROM customer_data FINAL`,
+      `CREATE VIEW products AS SELECT
+        product_id, name, category, brand, price, currency, extra, import_id, imported_at
+      FROM product_data FINAL`,
     ],
   },
 ];

@@ -4,12 +4,12 @@ import { RefineryError } from '../../core/errors.js';
 import { QUERYABLE_RELATIONS } from '../duckdb/duckdb-migrations.js';
 import { assertReadOnlySelect } from '../duckdb/duckdb-query-guard.js';
 import { DuckDbSession } from '../duckdb/duckdb-session.js';
-import type { ImportRepository } from '../import-types.js';
 import type { QueryResult } from '../query-result.js';
 import type { ExpiryCutoffs, ExpiryReport, ReadQueryOptions, Store } from '../store.js';
 import { ClickHouseConnection } from './clickhouse-connection.js';
 import { CLICKHOUSE_CODES, clickHouseErrorCode, toStoreError } from './clickhouse-errors.js';
 import { ClickHouseEvents } from './clickhouse-events.js';
+import { ClickHouseImports } from './clickhouse-imports.js';
 import { ClickHouseKeys, ClickHouseMetadata } from './clickhouse-keys.js';
 import { CLICKHOUSE_MIGRATIONS, forCluster } from './clickhouse-migrations.js';
 import { quote, toDateTimeText } from './clickhouse-sql.js';
@@ -84,7 +84,7 @@ export class ClickHouseStore implements Store {
   readonly events: ClickHouseEvents;
   readonly keys: ClickHouseKeys;
   readonly metadata: ClickHouseMetadata;
-  readonly imports: ImportRepository = unsupportedImports();
+  readonly imports: ClickHouseImports;
 
   private constructor(
     private readonly db: ClickHouseConnection,
@@ -94,6 +94,12 @@ export class ClickHouseStore implements Store {
     this.events = new ClickHouseEvents(db);
     this.keys = new ClickHouseKeys(db);
     this.metadata = new ClickHouseMetadata(db);
+    this.imports = new ClickHouseImports(db);
+  }
+
+  /** The connection itself, for bulk copies into the store's tables (`refinery migrate`). */
+  get connection(): ClickHouseConnection {
+    return this.db;
   }
 
   static async open(options: ClickHouseStoreOptions): Promise<ClickHouseStore> {
@@ -205,8 +211,24 @@ export class ClickHouseStore implements Store {
     return {
       events: await removeBefore('event_log', cutoffs.eventsBefore),
       rejectedEvents: await removeBefore('reject_log', cutoffs.rejectsBefore),
-      importRejects: 0,
+      importRejects: await this.expireImportRejects(cutoffs.rejectsBefore),
     };
+  }
+
+  /** Import rejects go with their import's start time, as on DuckDB. */
+  private async expireImportRejects(cutoff: Date | undefined): Promise<number> {
+    if (!cutoff) return 0;
+    const imports = await this.db.json(
+      `SELECT import_id FROM import_log FINAL
+       WHERE started_at < toDateTime(${quote(toDateTimeText(cutoff))}, 'UTC')`,
+    );
+    const ids = imports.data.map((row) => quote(String(row.import_id)));
+    if (ids.length === 0) return 0;
+    const where = `import_id IN (${ids.join(', ')})`;
+    const counted = await this.db.json(`SELECT count() AS n FROM import_reject_log FINAL WHERE ${where}`);
+    const n = Number(counted.data[0]?.n ?? 0);
+    if (n > 0) await this.mutate('import_reject_log', `DELETE WHERE ${where}`);
+    return n;
   }
 
   async checkpoint(): Promise<void> {
@@ -233,16 +255,6 @@ export class ClickHouseStore implements Store {
 
 function idempotent(statement: string): string {
   return statement.replace(/^\s*CREATE (TABLE|VIEW) /, 'CREATE $1 IF NOT EXISTS ');
-}
-
-function unsupportedImports(): ImportRepository {
-  const refuse = async (): Promise<never> => {
-    throw new RefineryError(
-      'REFINERY_ERR_NOT_SUPPORTED',
-      'File imports into a ClickHouse store are not available yet; import into DuckDB and use `refinery migrate`.',
-    );
-  };
-  return { columnsOf: refuse, run: refuse, rejects: async () => [], history: async () => [] };
 }
 
 async function waitForMutations(node: ClickHouseClient, database: string, table: string): Promise<void> {
