@@ -37,19 +37,18 @@ describe('official SDK clients pointed at Refinery', () => {
     await analytics.closeAndFlush({ timeout: 10_000 });
     expect(failures).toEqual([]);
     await ws.drain();
-    const rows = await ws.rows<{ type: string; event: string | null; name: string | null; lib: string }>(
-      `SELECT type, event, name, context->>'$.library.name' AS lib FROM events
+    const rows = await ws.rows<{ type: string; event: string | null; name: string | null; context: string }>(
+      `SELECT type, event, name, context FROM events
        WHERE user_id = 'seg-user' OR anonymous_id = 'seg-anon' ORDER BY type`,
     );
     expect(rows.map((r) => r.type)).toEqual(['alias', 'group', 'identify', 'page', 'screen', 'track']);
-    expect(rows.find((r) => r.type === 'track')).toMatchObject({
-      event: 'Product Viewed',
-      lib: '@segment/analytics-node',
-    });
-    const [traits] = await ws.rows<{ email: string }>(
-      "SELECT traits->>'$.email' AS email FROM events WHERE type = 'identify' AND user_id = 'seg-user'",
+    const track = rows.find((r) => r.type === 'track')!;
+    expect(track.event).toBe('Product Viewed');
+    expect(JSON.parse(track.context).library.name).toBe('@segment/analytics-node');
+    const [identify] = await ws.rows<{ traits: string }>(
+      "SELECT traits FROM events WHERE type = 'identify' AND user_id = 'seg-user'",
     );
-    expect(traits!.email).toBe('seg@example.com');
+    expect(JSON.parse(identify!.traits).email).toBe('seg@example.com');
   });
 
   it('stores what @rudderstack/rudder-sdk-node sends (gzip batches)', async () => {
@@ -65,10 +64,10 @@ describe('official SDK clients pointed at Refinery', () => {
       client.flush((error?: Error) => (error ? reject(error) : resolve())),
     );
     await ws.drain();
-    const rows = await ws.rows<{ type: string; channel: string | null }>(
-      "SELECT type, extra->>'$.channel' AS channel FROM events WHERE user_id = 'rudder-user' ORDER BY type",
+    const rows = await ws.rows<{ type: string; extra: string }>(
+      "SELECT type, extra FROM events WHERE user_id = 'rudder-user' ORDER BY type",
     );
     expect(rows.map((r) => r.type)).toEqual(['identify', 'page', 'track']);
-    expect(rows[0]!.channel).toBe('server');
+    expect(JSON.parse(rows[0]!.extra).channel).toBe('server');
   });
 });

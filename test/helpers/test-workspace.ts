@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createApiKey } from '../../src/access/api-keys.js';
 import { type RunningServer, startServer } from '../../src/runtime/server-runtime.js';
 import { initWorkspace } from '../../src/workspace/init-workspace.js';
+import { startClickHouse } from './clickhouse-server.js';
 
 export interface TestWorkspace {
   readonly dir: string;
@@ -24,7 +25,16 @@ export async function startTestWorkspace(options: { yamlExtra?: string } = {}): 
   if (options.yamlExtra) {
     writeFileSync(join(dir, 'refinery.yaml'), `name: test\n${options.yamlExtra}\n`);
   }
-  const server = await startServer({ dir, port: 0, host: '127.0.0.1', onLoaderError: () => undefined });
+  // REFINERY_TEST_STORE=clickhouse runs the same integration tests on a ClickHouse of their own.
+  const clickhouse = process.env.REFINERY_TEST_STORE === 'clickhouse' ? await startClickHouse() : undefined;
+  const storeUrl = clickhouse ? `clickhouse://127.0.0.1:${clickhouse.httpPort}/test` : undefined;
+  const server = await startServer({
+    dir,
+    storeUrl,
+    port: 0,
+    host: '127.0.0.1',
+    onLoaderError: () => undefined,
+  });
   const writeKey = (
     await createApiKey(server.store, { kind: 'write', source: server.config.sources[0]!.name })
   ).key;
@@ -40,6 +50,7 @@ export async function startTestWorkspace(options: { yamlExtra?: string } = {}): 
     },
     async close() {
       await server.close();
+      await clickhouse?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
