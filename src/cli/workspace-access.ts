@@ -6,6 +6,7 @@ import { loadWorkspaceConfig, type WorkspaceConfig } from '../config/workspace-c
 import { RefineryError } from '../core/errors.js';
 import { runImport } from '../imports/run-import.js';
 import { findRunningServer, type ServerFile } from '../runtime/server-file.js';
+import { eventCounts } from '../store/event-counts.js';
 import type { ImportProgress, ImportReport, ImportTarget } from '../store/import-types.js';
 import { openStore } from '../store/open-store.js';
 import type { QueryResult } from '../store/query-result.js';
@@ -116,11 +117,7 @@ class DirectAccess implements WorkspaceAccess {
   }
 
   async stats() {
-    const [total, rejected, bySource] = await Promise.all([
-      this.store.events.count(),
-      this.store.events.countRejected(),
-      this.store.events.countsBySource(),
-    ]);
+    const { total, rejected, bySource } = await eventCounts(this.store);
     return {
       workspace: this.config.name,
       store: { engine: this.store.engine },

@@ -5,7 +5,7 @@ import {
   hasClickHouse,
   startClickHouseCluster,
 } from '../helpers/clickhouse-server.js';
-import { describeStoreConformance } from './store-conformance.js';
+import { CLICKHOUSE_FACTS, describeStoreConformance } from './store-conformance.js';
 
 // The whole conformance suite again, on two ClickHouse shards behind Distributed tables, reading through
 // the second node: every answer must be what one node gives.
@@ -30,10 +30,7 @@ if (hasClickHouse) {
       await store.migrate();
       return { store, close: () => store.close() };
     },
-    {
-      slowQuery: 'SELECT sleep(3) AS slept',
-      gaps: { tableExpressions: 'ClickHouse 18.16 has no WITH name AS (subquery)' },
-    },
+    CLICKHOUSE_FACTS,
   );
 } else {
   describe.skip('store conformance: clickhouse, two shards (skipped: clickhouse-server is not installed)', () => {

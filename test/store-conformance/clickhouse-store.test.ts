@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { type ClickHouseProcess, hasClickHouse, startClickHouse } from '../helpers/clickhouse-server.js';
-import { describeStoreConformance } from './store-conformance.js';
+import { CLICKHOUSE_FACTS, describeStoreConformance } from './store-conformance.js';
 
 // The same suite as DuckDB, on a real clickhouse-server (Debian's 18.16) on loopback; each test gets a
 // database of its own on one server.
@@ -24,11 +24,7 @@ if (hasClickHouse) {
       await store.migrate();
       return { store, close: () => store.close() };
     },
-    {
-      // ClickHouse checks its time limit between blocks, at whole seconds: sleep(3) overruns a 1 s limit.
-      slowQuery: 'SELECT sleep(3) AS slept',
-      gaps: { tableExpressions: 'ClickHouse 18.16 has no WITH name AS (subquery)' },
-    },
+    CLICKHOUSE_FACTS,
   );
 } else {
   describe.skip('store conformance: clickhouse (skipped: clickhouse-server is not installed; bash .ci/run installs it)', () => {

@@ -6,6 +6,7 @@ import type { TailBuffer } from '../../collect/tail-buffer.js';
 import type { WriteAheadLog } from '../../collect/wal/write-ahead-log.js';
 import type { WorkspaceConfig } from '../../config/workspace-config.js';
 import { RefineryError } from '../../core/errors.js';
+import { eventCounts } from '../../store/event-counts.js';
 import type { Store } from '../../store/store.js';
 import { authenticateAdmin } from '../auth.js';
 
@@ -31,11 +32,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
       '/v1/stats',
       { schema: { tags: ['admin'], summary: 'Counts, ingest rate and loader lag', security: admin } },
       async () => {
-        const [total, rejected, bySource] = await Promise.all([
-          deps.store.events.count(),
-          deps.store.events.countRejected(),
-          deps.store.events.countsBySource(),
-        ]);
+        const { total, rejected, bySource } = await eventCounts(deps.store);
         const loader = deps.loader.current;
         const accepted = deps.meter.acceptedTotal;
         return {

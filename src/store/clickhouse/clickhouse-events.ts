@@ -13,10 +13,6 @@ import type { ClickHouseConnection } from './clickhouse-connection.js';
 import { integer, quote, safeName, toDateTimeText } from './clickhouse-sql.js';
 import { toPlainRows } from './clickhouse-values.js';
 
-const EVENT_COLUMNS = `message_id, type, event, name, category, user_id, anonymous_id, group_id, previous_id,
-  timestamp, original_timestamp, sent_at, received_at, properties, traits, context, integrations,
-  extra, source, ip, user_agent, browser, browser_version, os, device_type`;
-
 /**
  * Events on ClickHouse. Without transactions, loading is made idempotent instead: rows are derived
  * deterministically from the segment, inserted through a staging table that drops ids already stored
@@ -213,5 +209,3 @@ function toRejectRow(record: RejectRecord, line: number, batch: EventBatch): Rec
     line_no: line,
   };
 }
-
-export { EVENT_COLUMNS };

@@ -1,4 +1,4 @@
-import type { Migration } from '../duckdb/duckdb-migrations.js';
+import type { Migration } from '../migration.js';
 
 const NULLABLE_TEXT = 'Nullable(String)';
 const TIME = "DateTime('UTC')";

@@ -1,9 +1,9 @@
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { RefineryError } from '../../core/errors.js';
-import { QUERYABLE_RELATIONS } from '../duckdb/duckdb-migrations.js';
 import { assertReadOnlySelect } from '../duckdb/duckdb-query-guard.js';
 import { DuckDbSession } from '../duckdb/duckdb-session.js';
+import { QUERYABLE_RELATIONS } from '../public-relations.js';
 import type { QueryResult } from '../query-result.js';
 import type { ExpiryCutoffs, ExpiryReport, ReadQueryOptions, Store } from '../store.js';
 import { ClickHouseConnection } from './clickhouse-connection.js';

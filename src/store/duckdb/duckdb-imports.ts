@@ -10,7 +10,7 @@ import type {
   ImportSpec,
   ImportTarget,
 } from '../import-types.js';
-import type { Migration } from './duckdb-migrations.js';
+import type { Migration } from '../migration.js';
 import { type DuckDbSession, readOn, rowsOf, runOn } from './duckdb-session.js';
 
 /**

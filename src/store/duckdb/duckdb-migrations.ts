@@ -1,7 +1,4 @@
-export interface Migration {
-  readonly id: string;
-  readonly statements: readonly string[];
-}
+import type { Migration } from '../migration.js';
 
 /**
  * Schema history for the DuckDB engine, applied in order and recorded in `schema_migrations`.
@@ -76,15 +73,3 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = [
     ],
   },
 ];
-
-/** Tables and views a user's read-only query may name, beyond its own CTEs. */
-export const QUERYABLE_RELATIONS = new Set([
-  'events',
-  'rejected_events',
-  'orders',
-  'order_summary',
-  'customers',
-  'products',
-  'import_rejects',
-  'imports',
-]);

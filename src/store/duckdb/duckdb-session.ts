@@ -1,5 +1,4 @@
 import type { DuckDBConnection, DuckDBResultReader, DuckDBValue } from '@duckdb/node-api';
-import type { QueryColumn } from '../query-result.js';
 import { toStoreError } from './duckdb-errors.js';
 import { toPlainValue } from './duckdb-values.js';
 
@@ -61,12 +60,6 @@ export async function readOn(
   } catch (error) {
     throw toStoreError(error, sql);
   }
-}
-
-export function columnsOf(result: DuckDBResultReader): QueryColumn[] {
-  const names = result.columnNames();
-  const types = result.columnTypes();
-  return names.map((name, i) => ({ name, type: String(types[i]) }));
 }
 
 export function rowsOf<T>(result: DuckDBResultReader): T[] {

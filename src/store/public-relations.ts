@@ -1,0 +1,14 @@
+/**
+ * The relations every engine exposes under the same names and columns (see docs/store.md): what a user's
+ * read-only query may name, beyond its own common table expressions.
+ */
+export const QUERYABLE_RELATIONS = new Set([
+  'events',
+  'rejected_events',
+  'orders',
+  'order_summary',
+  'customers',
+  'products',
+  'import_rejects',
+  'imports',
+]);
