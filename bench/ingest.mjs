@@ -112,58 +112,80 @@ async function load(url, headers) {
   };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'refinery-bench-'));
-try {
+// Contracts on every event of the bench load: types, required fields, a pattern, ranges and valid values.
+const BENCH_CONTRACT = `apiVersion: v3.1.0
+kind: DataContract
+id: bench-events
+version: 1.0.0
+status: active
+customProperties:
+  - property: refinery.mode
+    value: enforce
+schema:
+${['Product Viewed', 'Product Added']
+  .map(
+    (event) => `  - name: ${event.toLowerCase().replace(' ', '_')}
+    physicalType: track
+    physicalName: ${event}
+    properties:
+      - name: product_id
+        logicalType: string
+        required: true
+        logicalTypeOptions:
+          pattern: "^p_[0-9]+$"
+      - name: price
+        logicalType: number
+        required: true
+        logicalTypeOptions:
+          minimum: 0
+      - name: category
+        logicalType: string
+        quality:
+          - metric: invalidValues
+            arguments:
+              validValues: [bread, pastry, cake, drinks]
+            mustBe: 0
+      - name: quantity
+        logicalType: integer
+        logicalTypeOptions:
+          minimum: 1
+          maximum: 1000
+`,
+  )
+  .join('')}`;
+
+async function makeWorkspace(withContracts) {
+  const dir = mkdtempSync(join(tmpdir(), 'refinery-bench-'));
   await run([bin, 'init', dir]);
+  const file = join(dir, 'refinery.yaml');
+  let yaml = readFileSync(file, 'utf8');
   if (process.env.BENCH_LOADER_INTERVAL_MS) {
-    const file = join(dir, 'refinery.yaml');
-    writeFileSync(
-      file,
-      readFileSync(file, 'utf8').replace(
-        /loaderIntervalMs: \d+/,
-        `loaderIntervalMs: ${process.env.BENCH_LOADER_INTERVAL_MS}`,
-      ),
-    );
+    yaml = yaml.replace(/loaderIntervalMs: \d+/, `loaderIntervalMs: ${process.env.BENCH_LOADER_INTERVAL_MS}`);
   }
+  // Every event must be declared: anything else would be quarantined.
+  if (withContracts) yaml = yaml.replace(/undeclared: allow/, 'undeclared: quarantine');
+  writeFileSync(file, yaml);
+  if (withContracts) writeFileSync(join(dir, 'contracts', 'bench.odcs.yaml'), BENCH_CONTRACT);
   const { key } = JSON.parse(await run([bin, 'keys', 'create', '--kind', 'write', '--json', '--dir', dir]));
+  return { dir, key };
+}
 
-  const noopPort = await freePort();
-  const noopServer = spawn(process.execPath, [noop, String(noopPort)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  await waitHealthy(`http://127.0.0.1:${noopPort}/`, noopServer);
-  console.log(`no-op Fastify: ${connections} connections × ${batchSize}-event batches for ${seconds}s…`);
-  const baseline = await load(`http://127.0.0.1:${noopPort}/v1/batch`, {});
-  noopServer.kill('SIGTERM');
-
+async function benchRefinery({ dir, key }, label) {
   const port = await freePort();
   const server = spawn(
     process.execPath,
-    [
-      ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-      bin,
-      'serve',
-      '--dir',
-      dir,
-      '--port',
-      String(port),
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
+    [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), bin, 'serve', '--dir', dir, '--port', String(port)],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   await waitHealthy(`http://127.0.0.1:${port}/healthz`, server);
-  console.log(`Refinery: same load, acknowledged only after fsync…`);
+  console.log(`Refinery ${label}: same load, acknowledged only after fsync…`);
   const auth = `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
-  const refinery = await load(`http://127.0.0.1:${port}/v1/batch`, { authorization: auth });
+  const result = await load(`http://127.0.0.1:${port}/v1/batch`, { authorization: auth });
   const rss = peakRssMb(server.pid);
-
   // Give the loader a moment, then report how far behind it is and what the store holds.
   const token = JSON.parse(readFileSync(join(dir, 'data', 'server.json'), 'utf8')).token;
   const stats = async () =>
-    (
-      await fetch(`http://127.0.0.1:${port}/v1/stats`, { headers: { authorization: `Bearer ${token}` } })
-    ).json();
+    (await fetch(`http://127.0.0.1:${port}/v1/stats`, { headers: { authorization: `Bearer ${token}` } })).json();
   const started = Date.now();
   let s = await stats();
   while ((s.loader.lagEvents > 0 || s.loader.pendingSegments > 0) && Date.now() - started < 300_000) {
@@ -173,33 +195,56 @@ try {
   const catchUpSeconds = (Date.now() - started) / 1000;
   server.kill('SIGTERM');
   await new Promise((resolve) => server.once('exit', resolve));
+  return { ...result, rss, stored: s.events.total, quarantined: s.ingest.quarantinedTotal, catchUpSeconds };
+}
+
+const plainWorkspace = await makeWorkspace(false);
+const governedWorkspace = await makeWorkspace(true);
+try {
+  const noopPort = await freePort();
+  const noopServer = spawn(process.execPath, [noop, String(noopPort)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await waitHealthy(`http://127.0.0.1:${noopPort}/`, noopServer);
+  console.log(`no-op Fastify: ${connections} connections × ${batchSize}-event batches for ${seconds}s…`);
+  const baseline = await load(`http://127.0.0.1:${noopPort}/v1/batch`, {});
+  noopServer.kill('SIGTERM');
+
+  const refinery = await benchRefinery(plainWorkspace, 'without contracts');
+  const governed = await benchRefinery(governedWorkspace, 'with contracts enforced on every event');
 
   const ratio = refinery.eventsPerSecond / baseline.eventsPerSecond;
+  const contractCost = 1 - governed.eventsPerSecond / refinery.eventsPerSecond;
   const rows = [
-    ['', 'no-op Fastify', 'Refinery (durable)'],
-    ['events/s', baseline.eventsPerSecond.toFixed(0), refinery.eventsPerSecond.toFixed(0)],
-    ['requests ok', baseline.requests, refinery.requests],
+    ['', 'no-op Fastify', 'Refinery (durable)', 'Refinery + contracts'],
+    ['events/s', baseline.eventsPerSecond.toFixed(0), refinery.eventsPerSecond.toFixed(0), governed.eventsPerSecond.toFixed(0)],
+    ['requests ok', baseline.requests, refinery.requests, governed.requests],
     [
       'non-2xx / errors',
       `${baseline.non2xx} / ${baseline.errors}`,
       `${refinery.non2xx} / ${refinery.errors}`,
+      `${governed.non2xx} / ${governed.errors}`,
     ],
-    ['p50 ack latency (ms)', baseline.p50, refinery.p50],
-    ['p99 ack latency (ms)', baseline.p99, refinery.p99],
+    ['p50 ack latency (ms)', baseline.p50, refinery.p50, governed.p50],
+    ['p99 ack latency (ms)', baseline.p99, refinery.p99, governed.p99],
+    ['server peak RSS (MB)', '', refinery.rss.toFixed(0), governed.rss.toFixed(0)],
   ];
   console.log('');
-  for (const row of rows) console.log(row.map((c, i) => String(c).padEnd(i === 0 ? 22 : 20)).join(''));
+  for (const row of rows) console.log(row.map((c, i) => String(c).padEnd(i === 0 ? 22 : 22)).join(''));
   console.log('');
   console.log(
     `durable events/s: ${refinery.eventsPerSecond.toFixed(0)}  (${(ratio * 100).toFixed(1)} % of the no-op ceiling)`,
   );
-  console.log(`server peak RSS: ${rss.toFixed(0)} MB`);
   console.log(
-    `store after the run: ${s.events.total} events; loader caught up ${catchUpSeconds.toFixed(1)} s after the load stopped`,
+    `with contracts on every event: ${governed.eventsPerSecond.toFixed(0)} events/s; validation costs ${(contractCost * 100).toFixed(1)} % of throughput (${governed.quarantined} quarantined)`,
   );
   console.log(
-    `targets: ≥ 150000 events/s ${refinery.eventsPerSecond >= 150_000 ? 'met' : 'NOT met'}; ≥ 30 % of ceiling ${ratio >= 0.3 ? 'met' : 'NOT met'}; RSS < 1024 MB ${rss < 1024 ? 'met' : 'NOT met'}`,
+    `store after the runs: ${refinery.stored} / ${governed.stored} events; loader caught up ${refinery.catchUpSeconds.toFixed(1)} s / ${governed.catchUpSeconds.toFixed(1)} s after the load stopped`,
+  );
+  console.log(
+    `targets: ≥ 150000 events/s ${refinery.eventsPerSecond >= 150_000 ? 'met' : 'NOT met'}; ≥ 30 % of ceiling ${ratio >= 0.3 ? 'met' : 'NOT met'}; RSS < 1024 MB ${refinery.rss < 1024 ? 'met' : 'NOT met'}; contract cost ≤ 15 % ${contractCost <= 0.15 ? 'met' : 'NOT met'}`,
   );
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(plainWorkspace.dir, { recursive: true, force: true });
+  rmSync(governedWorkspace.dir, { recursive: true, force: true });
 }

@@ -10,9 +10,47 @@ import { eventCounts } from '../store/event-counts.js';
 import type { ImportProgress, ImportReport, ImportTarget } from '../store/import-types.js';
 import { openStore } from '../store/open-store.js';
 import type { QueryResult } from '../store/query-result.js';
-import type { ApiKeyKind, Store } from '../store/store.js';
-import { workspacePaths } from '../workspace/workspace-paths.js';
+import type {
+  ApiKeyKind,
+  QuarantinedEventRow,
+  QuarantineFilter,
+  StatusCount,
+  Store,
+} from '../store/store.js';
+import { type WorkspacePaths, workspacePaths } from '../workspace/workspace-paths.js';
+import { type ContractsOverview, summariseContracts } from '../contracts/contract-summary.js';
+import { loadContractSet } from '../contracts/load-contracts.js';
+import {
+  discardQuarantined,
+  getQuarantinedOrThrow,
+  type QuarantineDecisionContext,
+  type ReplayReport,
+  replayQuarantined,
+} from '../contracts/quarantine.js';
+import { quarantineExportLines } from '../contracts/quarantine-export.js';
 import type { WorkspaceTarget } from './main.js';
+
+function filterParams(filter: QuarantineFilter): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(filter)) {
+    if (value === undefined || key === 'ids') continue;
+    params.set(key, value instanceof Date ? value.toISOString() : String(value));
+  }
+  return params;
+}
+
+function decisionBody(request: QuarantineDecisionRequest): Record<string, unknown> {
+  const { ids, ...filter } = request.filter;
+  const hasFilter = Object.keys(filter).length > 0;
+  return {
+    ...(ids ? { ids } : {}),
+    ...(hasFilter ? { filter: Object.fromEntries(filterParams(filter)) } : {}),
+    ...(!ids && !hasFilter ? { all: true } : {}),
+    force: request.force === true,
+    dryRun: request.dryRun === true,
+    ...(request.fixes ? { fixes: [...request.fixes].map(([id, payload]) => ({ id, payload })) } : {}),
+  };
+}
 
 export interface KeyDescription {
   readonly id: string;
@@ -49,7 +87,24 @@ export interface WorkspaceAccess {
   /** What `/v1/stats` answers; without a server, only what the store itself knows. */
   stats(): Promise<Record<string, unknown>>;
   importFile(request: ImportRequest, onProgress: (progress: ImportProgress) => void): Promise<ImportReport>;
+  /** The contracts in force (a server's loaded set, or the folder read now). */
+  contracts(): Promise<ContractsOverview>;
+  listQuarantined(
+    filter: QuarantineFilter,
+    page: { limit: number; offset?: number },
+  ): Promise<{ items: QuarantinedEventRow[]; counts: StatusCount[] }>;
+  getQuarantined(id: string): Promise<QuarantinedEventRow>;
+  replayQuarantined(request: QuarantineDecisionRequest): Promise<ReplayReport>;
+  discardQuarantined(request: QuarantineDecisionRequest): Promise<{ discarded: number }>;
+  exportQuarantined(filter: QuarantineFilter, format: 'ndjson' | 'csv'): AsyncIterable<string>;
   close(): Promise<void>;
+}
+
+export interface QuarantineDecisionRequest {
+  readonly filter: QuarantineFilter;
+  readonly force?: boolean;
+  readonly dryRun?: boolean;
+  readonly fixes?: ReadonlyMap<string, Record<string, unknown>>;
 }
 
 export async function openWorkspaceAccess(target: string | WorkspaceTarget): Promise<WorkspaceAccess> {
@@ -62,7 +117,7 @@ export async function openWorkspaceAccess(target: string | WorkspaceTarget): Pro
     databaseFile: paths.databaseFile,
     memoryLimit: config.store.memoryLimit,
   });
-  return new DirectAccess(config, store);
+  return new DirectAccess(config, store, paths);
 }
 
 /** Runs `work` with the workspace open and closes it afterwards, whatever happens. */
@@ -83,7 +138,50 @@ class DirectAccess implements WorkspaceAccess {
   constructor(
     readonly config: WorkspaceConfig,
     private readonly store: Store,
+    private readonly paths: WorkspacePaths,
   ) {}
+
+  async contracts() {
+    return summariseContracts(this.contractSet());
+  }
+
+  async listQuarantined(filter: QuarantineFilter, page: { limit: number; offset?: number }) {
+    const { status: _status, ...all } = filter;
+    const [items, counts] = await Promise.all([
+      this.store.governance.listQuarantined(filter, page),
+      this.store.governance.countQuarantined(all),
+    ]);
+    return { items, counts };
+  }
+
+  getQuarantined(id: string) {
+    return getQuarantinedOrThrow(this.store, id);
+  }
+
+  replayQuarantined(request: QuarantineDecisionRequest) {
+    return replayQuarantined(this.decisionContext(), this.contractSet(), request);
+  }
+
+  discardQuarantined(request: QuarantineDecisionRequest) {
+    return discardQuarantined(this.decisionContext(), request.filter);
+  }
+
+  exportQuarantined(filter: QuarantineFilter, format: 'ndjson' | 'csv') {
+    return quarantineExportLines(this.store, filter, format);
+  }
+
+  private contractSet() {
+    return loadContractSet(this.paths.root, this.config.contracts.undeclared);
+  }
+
+  private decisionContext(): QuarantineDecisionContext {
+    return {
+      store: this.store,
+      workDir: this.paths.data,
+      dedupeWindowHours: this.config.collect.dedupeWindowHours,
+      by: 'cli',
+    };
+  }
 
   async createKey(request: { kind: ApiKeyKind; name?: string; source?: string }) {
     const source =
@@ -199,6 +297,43 @@ class ServerAccess implements WorkspaceAccess {
     });
     onProgress({ phase: 'done', fraction: 1 });
     return report;
+  }
+
+  contracts() {
+    return this.call<ContractsOverview>('GET', '/v1/contracts');
+  }
+
+  listQuarantined(filter: QuarantineFilter, page: { limit: number; offset?: number }) {
+    const params = filterParams(filter);
+    params.set('limit', String(page.limit));
+    if (page.offset) params.set('offset', String(page.offset));
+    return this.call<{ items: QuarantinedEventRow[]; counts: StatusCount[] }>('GET', `/v1/quarantine?${params}`);
+  }
+
+  getQuarantined(id: string) {
+    return this.call<QuarantinedEventRow>('GET', `/v1/quarantine/${encodeURIComponent(id)}`);
+  }
+
+  replayQuarantined(request: QuarantineDecisionRequest) {
+    return this.call<ReplayReport>('POST', '/v1/quarantine/replay', decisionBody(request));
+  }
+
+  discardQuarantined(request: QuarantineDecisionRequest) {
+    return this.call<{ discarded: number }>('POST', '/v1/quarantine/discard', decisionBody(request));
+  }
+
+  async *exportQuarantined(filter: QuarantineFilter, format: 'ndjson' | 'csv'): AsyncIterable<string> {
+    const params = filterParams(filter);
+    params.set('format', format);
+    const response = await fetch(`${this.server.url}/v1/quarantine/export?${params}`, {
+      headers: { authorization: `Bearer ${this.server.token}` },
+    });
+    if (!response.ok || !response.body) {
+      const payload = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+      throw new RefineryError(payload.code as never, String(payload.message ?? response.statusText));
+    }
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body) yield decoder.decode(chunk as Uint8Array, { stream: true });
   }
 
   async close() {}

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkspaceConfig } from '../config/workspace-config.js';
 import { isRefineryError, RefineryError } from '../core/errors.js';
-import type { EventType, ParsedAgent, RejectRecord, RequestRecord } from '../store/wal-format.js';
+import type { ContractSet } from '../contracts/contract-set.js';
+import type {
+  EventType,
+  FlagRecord,
+  ParsedAgent,
+  QuarantineRecord,
+  RejectRecord,
+  RequestRecord,
+  StoredViolation,
+} from '../store/wal-format.js';
 import { applyIpPolicy } from './client-ip.js';
 import type { IngestMeter } from './ingest-meter.js';
 import { validateMessage } from './message-validation.js';
@@ -34,8 +43,20 @@ export interface RejectedEvent {
   readonly field: string | null;
 }
 
+/** An event an enforced contract held back: durable in quarantine, not stored as an event. */
+export interface QuarantinedEvent {
+  readonly index: number;
+  readonly messageId: string;
+  readonly contract: string | null;
+  readonly violations: readonly StoredViolation[];
+}
+
 export interface AcceptReport {
+  /** Events stored (including flagged ones). */
   readonly accepted: number;
+  /** Stored events that broke a contract in warn mode. */
+  readonly flagged: number;
+  readonly quarantined: readonly QuarantinedEvent[];
   readonly rejected: readonly RejectedEvent[];
 }
 
@@ -44,6 +65,8 @@ export interface CollectorParts {
   readonly tail: TailBuffer;
   readonly meter: IngestMeter;
   readonly userAgents: UserAgentParser;
+  /** The contracts in force; read per request so a reload applies to the next request. */
+  readonly contracts?: { readonly current: ContractSet };
 }
 
 const MAX_REJECT_PAYLOAD = 64 * 1024;
@@ -70,8 +93,13 @@ export class Collector {
   ): Promise<AcceptReport> {
     const { limits, collect } = this.config;
     const receivedIso = new Date(facts.receivedAt).toISOString();
+    const rid = randomUUID();
+    const contracts = this.parts.contracts?.current;
     const rejected: RejectedEvent[] = [];
+    const quarantined: QuarantinedEvent[] = [];
     const rejectLines: string[] = [];
+    const governanceLines: string[] = [];
+    let flagged = 0;
     const skip: number[] = [];
     const extraOf: number[] = [];
     const ipOf: (string | null)[] = new Array(messages.length).fill(null);
@@ -107,6 +135,44 @@ export class Collector {
           }
           agentOf[index] = position;
         }
+        if (contracts) {
+          const verdict = contracts.check(message);
+          if (verdict.action !== 'accept') {
+            const shared = {
+              id: message.messageId ?? `${rid}-${index}`,
+              received_at: receivedIso,
+              source: facts.source,
+              type: message.type,
+              event: message.type === 'track' ? message.event : message.name,
+              contract: verdict.contract,
+              contract_version: verdict.contractVersion,
+              violations: verdict.violations,
+            };
+            if (verdict.action === 'flag') {
+              flagged++;
+              const line: FlagRecord = { k: 'f', ...shared };
+              governanceLines.push(`${JSON.stringify(line)}\n`);
+            } else {
+              skip.push(index);
+              const agent = agentOf[index];
+              const line: QuarantineRecord = {
+                k: 'x',
+                ...shared,
+                payload: withBatchDefaults(raw, batchSentAt, defaults) as Record<string, unknown>,
+                ip: ipOf[index] ?? null,
+                ua: userAgent ?? null,
+                agent: agent === null || agent === undefined ? null : (agents[agent] ?? null),
+              };
+              governanceLines.push(`${JSON.stringify(line)}\n`);
+              quarantined.push({
+                index,
+                messageId: shared.id,
+                contract: verdict.contract,
+                violations: verdict.violations,
+              });
+            }
+          }
+        }
       } catch (error) {
         skip.push(index);
         const reason = asRefineryError(error);
@@ -127,13 +193,14 @@ export class Collector {
         rejectLines.push(`${JSON.stringify(line)}\n`);
       }
     }
+    // Quarantined messages are in `skip` too: the request line stores only what passed.
     const accepted = messages.length - skip.length;
     const chunks: Buffer[] = [];
     let record: RequestRecord | undefined;
     if (accepted > 0) {
       const header: Omit<RequestRecord, 'body'> = {
         k: 'q',
-        rid: randomUUID(),
+        rid,
         received_at: receivedIso,
         source: facts.source,
         implied_type: impliedType ?? null,
@@ -149,10 +216,11 @@ export class Collector {
       record = { ...header, body: impliedType ? messages[0] : { batch: messages, ...defaults } };
     }
     if (rejectLines.length > 0) chunks.push(Buffer.from(rejectLines.join('')));
+    if (governanceLines.length > 0) chunks.push(Buffer.from(governanceLines.join('')));
     if (chunks.length > 0) await this.parts.wal.append(chunks);
     if (record) this.parts.tail.push(record, accepted);
-    this.parts.meter.record(accepted, rejected.length, facts.receivedAt);
-    return { accepted, rejected };
+    this.parts.meter.record(accepted, rejected.length, facts.receivedAt, quarantined.length);
+    return { accepted, flagged, quarantined, rejected };
   }
 }
 

@@ -3,11 +3,13 @@ export class IngestMeter {
   private readonly buckets = new Map<number, number>();
   acceptedTotal = 0;
   rejectedTotal = 0;
+  quarantinedTotal = 0;
 
   constructor(private readonly windowSeconds = 10) {}
 
-  record(accepted: number, rejected: number, now = Date.now()): void {
+  record(accepted: number, rejected: number, now = Date.now(), quarantined = 0): void {
     this.acceptedTotal += accepted;
+    this.quarantinedTotal += quarantined;
     this.rejectedTotal += rejected;
     const second = Math.floor(now / 1000);
     this.buckets.set(second, (this.buckets.get(second) ?? 0) + accepted);

@@ -8,6 +8,8 @@ export const CONFIG_FILE = 'refinery.yaml';
 
 export type IpHandling = 'full' | 'truncate' | 'drop';
 
+export type UndeclaredEventPolicy = 'allow' | 'flag' | 'quarantine';
+
 export interface SourceConfig {
   readonly name: string;
   readonly type: 'browser' | 'server' | 'mobile' | 'file';
@@ -33,6 +35,12 @@ export interface WorkspaceConfig {
     readonly ip: IpHandling;
     readonly loaderIntervalMs: number;
     readonly walSegmentBytes: number;
+  };
+  readonly contracts: {
+    /** What happens to events no contract declares: stored, stored and flagged, or quarantined. */
+    readonly undeclared: UndeclaredEventPolicy;
+    /** Check `contracts/` for changes this often (ms) and apply a valid new set without a restart; 0 disables. */
+    readonly reloadIntervalMs: number;
   };
   readonly retention: {
     /** Days to keep raw events; 0 keeps them forever. */
@@ -110,6 +118,15 @@ const configSchema = {
         ip: { enum: ['full', 'truncate', 'drop'], default: 'full' },
         loaderIntervalMs: { type: 'integer', minimum: 10, default: 500 },
         walSegmentBytes: { type: 'integer', minimum: 65536, default: 16 * 1024 * 1024 },
+      },
+    },
+    contracts: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        undeclared: { enum: ['allow', 'flag', 'quarantine'], default: 'allow' },
+        reloadIntervalMs: { type: 'integer', minimum: 0, default: 2000 },
       },
     },
     retention: {

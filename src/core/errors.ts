@@ -116,6 +116,28 @@ export const ERROR_CATALOGUE = {
     summary:
       "The workspace's store engine does not offer this capability (yet); the message says what to use instead.",
   },
+  REFINERY_ERR_CONTRACT_INVALID: {
+    status: 400,
+    summary: 'A data contract is not valid ODCS v3 YAML, or Refinery cannot use it; the message names file and line.',
+  },
+  REFINERY_ERR_CONTRACT_NOT_ODCS: {
+    status: 400,
+    summary: 'The file is a contract in the older Data Contract Specification format, not ODCS v3.',
+  },
+  REFINERY_ERR_CONTRACT_NOT_FOUND: { status: 404, summary: 'No contract with that file name or id.' },
+  REFINERY_ERR_CONTRACT_CONFLICT: {
+    status: 409,
+    summary: 'Two contracts govern the same event or dataset; each may be governed by one contract only.',
+  },
+  REFINERY_ERR_CONTRACT_SERVER: {
+    status: 400,
+    summary: 'The contract has no such `servers` entry, or it is not one Refinery can read (local files).',
+  },
+  REFINERY_ERR_CONTRACT_FILTER: {
+    status: 400,
+    summary: 'The row filter given to `contract test` is not a valid expression over the data (e.g. an unknown column).',
+  },
+  REFINERY_ERR_QUARANTINE_NOT_FOUND: { status: 404, summary: 'No quarantined event with that id.' },
   REFINERY_ERR_STORE: { status: 500, summary: 'The store engine failed; the cause is attached.' },
   REFINERY_ERR_INTERNAL: { status: 500, summary: 'An unexpected error; the server log has the details.' },
 } as const satisfies Record<string, { status: number; summary: string }>;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { KeyRing } from '../access/api-keys.js';
 import { Collector } from '../collect/collector.js';
+import { LiveContracts } from '../contracts/live-contracts.js';
 import { IngestMeter } from '../collect/ingest-meter.js';
 import { Loader } from '../collect/loader.js';
 import { TailBuffer } from '../collect/tail-buffer.js';
@@ -52,6 +53,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const config = loadWorkspaceConfig(options.dir, { storeUrl: options.storeUrl });
   const paths = workspacePaths(options.dir, config);
   const stream = options.stream ?? collectorStream(paths);
+  // Contracts load before the store opens: a server that cannot read its contracts must not start.
+  const contracts = new LiveContracts(paths.root, config.contracts.undeclared);
   const store = await openStore(config.store.url, {
     databaseFile: paths.databaseFile,
     memoryLimit: config.store.memoryLimit,
@@ -74,7 +77,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     dedupeWindowHours: config.collect.dedupeWindowHours,
     onError: options.onLoaderError ?? ((error) => console.error('refinery loader:', error)),
   });
-  const collector = new Collector(config, { wal, tail, meter, userAgents: new UserAgentParser() });
+  const collector = new Collector(config, {
+    wal,
+    tail,
+    meter,
+    userAgents: new UserAgentParser(),
+    contracts,
+  });
   const app = await buildApp({
     config,
     store,
@@ -85,6 +94,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     tail,
     meter,
     uploadsDir: paths.uploads,
+    dataDir: paths.data,
+    contracts,
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
   });
   const retention = new RetentionJob(store, config.retention, (error) =>
@@ -95,6 +106,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await loader.drain();
     loader.start();
     retention.start();
+    contracts.watch(config.contracts.reloadIntervalMs);
     await listen(app, options.port ?? config.server.port, options.host ?? config.server.host);
   } catch (error) {
     // A server that cannot start must not keep the database locked or the log open.
@@ -121,6 +133,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const close = () => {
     closing ??= (async () => {
       await app.close();
+      contracts.stop();
       await retention.stop();
       await loader.stop();
       await loader.drain().catch((error: unknown) => console.error('refinery: final load failed:', error));

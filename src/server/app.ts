@@ -13,11 +13,13 @@ import type { TailBuffer } from '../collect/tail-buffer.js';
 import type { WriteAheadLog } from '../collect/wal/write-ahead-log.js';
 import type { WorkspaceConfig } from '../config/workspace-config.js';
 import type { Store } from '../store/store.js';
+import type { LiveContracts } from '../contracts/live-contracts.js';
 import { registerJsonBodyParser } from './body-parser.js';
 import { registerErrorHandler } from './error-handler.js';
 import { openApiInfo } from './openapi.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerCollectRoutes } from './routes/collect-routes.js';
+import { registerContractRoutes } from './routes/contract-routes.js';
 import { registerImportRoutes } from './routes/import-routes.js';
 import { registerSdkRoutes } from './routes/sdk-routes.js';
 
@@ -31,6 +33,9 @@ export interface AppDeps {
   readonly tail: TailBuffer;
   readonly meter: IngestMeter;
   readonly uploadsDir: string;
+  /** The workspace's data folder: files the store may read (quarantine decisions are written there). */
+  readonly dataDir: string;
+  readonly contracts: LiveContracts;
   readonly logger?: boolean;
 }
 
@@ -71,6 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerSdkRoutes(app);
   registerAdminRoutes(app, deps);
   registerImportRoutes(app, deps);
+  registerContractRoutes(app, deps);
 
   if (existsSync(DASHBOARD_DIR)) {
     await app.register(fastifyStatic, {

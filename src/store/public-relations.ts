@@ -11,4 +11,6 @@ export const QUERYABLE_RELATIONS = new Set([
   'products',
   'import_rejects',
   'imports',
+  'quarantined_events',
+  'contract_violations',
 ]);

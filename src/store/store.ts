@@ -1,5 +1,6 @@
 import type { ImportRepository } from './import-types.js';
 import type { QueryResult } from './query-result.js';
+import type { ParsedAgent, QuarantineStatus, StoredViolation } from './wal-format.js';
 
 export type StoreEngine = 'duckdb' | 'clickhouse';
 
@@ -64,6 +65,82 @@ export interface EventRepository {
   recentRejects(limit: number): Promise<Record<string, unknown>[]>;
 }
 
+/** Which quarantined events to list; every field narrows the selection. */
+export interface QuarantineFilter {
+  readonly status?: QuarantineStatus;
+  readonly contract?: string;
+  /** Track event name, or page/screen name. */
+  readonly event?: string;
+  readonly type?: string;
+  /** Held for a violation of this rule (e.g. `required`, `validValues`, `undeclared`). */
+  readonly rule?: string;
+  readonly source?: string;
+  readonly from?: Date;
+  readonly to?: Date;
+  readonly ids?: readonly string[];
+}
+
+export interface QuarantinedEventRow {
+  readonly id: string;
+  readonly receivedAt: string;
+  readonly source: string;
+  readonly type: string;
+  readonly event: string | null;
+  readonly contract: string | null;
+  readonly contractVersion: string | null;
+  readonly violations: readonly StoredViolation[];
+  readonly status: QuarantineStatus;
+  readonly statusAt: string | null;
+  readonly statusBy: string | null;
+  /** Present when asked for (`withPayload`): the message and what the collector knew of it. */
+  readonly payload?: Record<string, unknown>;
+  readonly ip?: string | null;
+  readonly userAgent?: string | null;
+  readonly agent?: ParsedAgent | null;
+}
+
+export interface ViolationTimelinePoint {
+  readonly bucket: string;
+  /** Track event name, `page: <name>`/`screen: <name>`, or the call type (as in topEventNames). */
+  readonly event: string;
+  readonly outcome: 'quarantined' | 'flagged';
+  /** Distinct events (not violations) in the bucket. */
+  readonly count: number;
+}
+
+export interface ViolationCount {
+  readonly contract: string | null;
+  readonly event: string;
+  readonly path: string;
+  readonly rule: string;
+  readonly count: number;
+  readonly lastSeen: string;
+}
+
+export interface StatusCount {
+  readonly status: QuarantineStatus;
+  readonly count: number;
+}
+
+/**
+ * What contracts did at ingest: quarantined events (payload kept until replayed or discarded) and the
+ * violations of quarantined and flagged events. Written only through `events.loadBatch` (WAL lines `x`,
+ * `f`, `s`), so holding, flagging and status changes share the loader's exactly-once guarantee.
+ */
+export interface GovernanceRepository {
+  listQuarantined(
+    filter: QuarantineFilter,
+    page: { readonly limit: number; readonly offset?: number; readonly withPayload?: boolean },
+  ): Promise<QuarantinedEventRow[]>;
+  countQuarantined(filter: QuarantineFilter): Promise<StatusCount[]>;
+  /** Quarantined and flagged events per bucket and event name. */
+  violationTimeline(options: { interval: 'hour' | 'day'; from?: Date; to?: Date }): Promise<ViolationTimelinePoint[]>;
+  /** Stored events per bucket and event name (named as in the violation timeline), for violation rates. */
+  eventTimeline(options: { interval: 'hour' | 'day'; from?: Date; to?: Date }): Promise<{ bucket: string; event: string; count: number }[]>;
+  /** The most frequent (contract, event, path, rule) violations, quarantined and flagged together. */
+  topViolations(options: { limit: number; from?: Date }): Promise<ViolationCount[]>;
+}
+
 export type ApiKeyKind = 'write' | 'admin';
 
 export interface ApiKeyRow {
@@ -119,6 +196,7 @@ export interface Store {
   readonly keys: KeyRepository;
   readonly metadata: MetadataRepository;
   readonly imports: ImportRepository;
+  readonly governance: GovernanceRepository;
   /**
    * Runs a user's SQL after proving it read-only and free of file, network and extension access.
    * Throws `REFINERY_ERR_QUERY_*` errors otherwise.

@@ -82,8 +82,60 @@ export interface RequestRecord {
   readonly body: unknown;
 }
 
+/** A contract violation as stored: where, which rule, why, and a (masked when classified) value excerpt. */
+export interface StoredViolation {
+  readonly path: string;
+  readonly rule: string;
+  readonly message: string;
+  readonly value?: string;
+}
+
+/** The contract verdict shared by quarantine and flag lines. */
+interface GovernanceFields {
+  /** The event's message_id (for messages without one: `${rid}-${index}`, as stored events get). */
+  readonly id: string;
+  readonly received_at: string;
+  readonly source: string;
+  readonly type: EventType;
+  /** The track event name, or the page/screen name; null for other calls. */
+  readonly event: string | null;
+  /** Id of the governing contract, or null for an undeclared event. */
+  readonly contract: string | null;
+  readonly contract_version: string | null;
+  readonly violations: readonly StoredViolation[];
+}
+
+/**
+ * An event held back by an enforced contract: the whole message (batch defaults applied) and what the
+ * collector knew about it, so a replay stores exactly the event that would have been stored.
+ */
+export interface QuarantineRecord extends GovernanceFields {
+  readonly k: 'x';
+  readonly payload: Record<string, unknown>;
+  readonly ip: string | null;
+  readonly ua: string | null;
+  readonly agent: ParsedAgent | null;
+}
+
+/** A stored event that broke a contract in `warn` mode (or was undeclared under `flag`): stored, and flagged. */
+export interface FlagRecord extends GovernanceFields {
+  readonly k: 'f';
+}
+
+export type QuarantineStatus = 'held' | 'replayed' | 'discarded';
+
+/** A decision on quarantined events (replay or discard), applied in the same load as any replayed events. */
+export interface QuarantineStatusRecord {
+  readonly k: 's';
+  readonly ids: readonly string[];
+  readonly status: QuarantineStatus;
+  readonly at: string;
+  /** Who decided, for the record (an API key's name, or `cli`). */
+  readonly by: string;
+}
+
 /** A line of the write-ahead log. */
-export type WalRecord = RequestRecord | RejectRecord;
+export type WalRecord = RequestRecord | RejectRecord | QuarantineRecord | FlagRecord | QuarantineStatusRecord;
 
 export const EVENT_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

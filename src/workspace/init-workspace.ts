@@ -20,6 +20,7 @@ export function initWorkspace(dir: string, options: InitOptions = {}): { root: s
     );
   }
   mkdirSync(join(root, 'data'), { recursive: true });
+  mkdirSync(join(root, 'contracts'), { recursive: true });
   const name = options.name ?? (basename(root).replace(/[^A-Za-z0-9 _-]/g, '') || 'refinery');
   writeFileSync(configFile, defaultConfigText(name));
   writeFileSync(
@@ -67,6 +68,11 @@ collect:
   ip: full                 # full | truncate (IPv4 /24, IPv6 /48) | drop
   loaderIntervalMs: 500
   walSegmentBytes: 16777216  # seal a log segment past this size; the loader takes one segment per transaction
+
+# Data contracts (ODCS v3 YAML) live in contracts/; see README "Govern your data with contracts".
+contracts:
+  undeclared: allow        # events no contract declares: allow | flag (stored, flagged) | quarantine
+  reloadIntervalMs: 2000   # the server re-reads contracts/ when files change (0 = only on restart)
 
 # The running server deletes older raw data every hour.
 retention:

@@ -5,6 +5,8 @@ import type { WorkspaceConfig } from '../config/workspace-config.js';
 export interface WorkspacePaths {
   readonly root: string;
   readonly data: string;
+  /** Data contracts (ODCS YAML), reviewed in git. */
+  readonly contracts: string;
   readonly wal: string;
   readonly uploads: string;
   readonly serverFile: string;
@@ -17,6 +19,7 @@ export function workspacePaths(root: string, config: WorkspaceConfig): Workspace
   return {
     root: absolute,
     data,
+    contracts: join(absolute, 'contracts'),
     wal: join(data, 'wal'),
     uploads: join(data, 'uploads'),
     serverFile: join(data, 'server.json'),

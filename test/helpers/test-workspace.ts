@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiKey } from '../../src/access/api-keys.js';
@@ -19,9 +19,15 @@ export interface TestWorkspace {
 }
 
 /** A fresh workspace in a temp folder with a real server on a free loopback port and two keys. */
-export async function startTestWorkspace(options: { yamlExtra?: string } = {}): Promise<TestWorkspace> {
+export async function startTestWorkspace(
+  options: { yamlExtra?: string; contracts?: Record<string, string> } = {},
+): Promise<TestWorkspace> {
   const dir = mkdtempSync(join(tmpdir(), 'refinery-test-'));
   initWorkspace(dir, { name: 'test' });
+  for (const [name, text] of Object.entries(options.contracts ?? {})) {
+    mkdirSync(join(dir, 'contracts'), { recursive: true });
+    writeFileSync(join(dir, 'contracts', name), text);
+  }
   if (options.yamlExtra) {
     writeFileSync(join(dir, 'refinery.yaml'), `name: test\n${options.yamlExtra}\n`);
   }

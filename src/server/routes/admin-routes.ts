@@ -42,6 +42,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
           ingest: {
             acceptedTotal: accepted,
             rejectedTotal: deps.meter.rejectedTotal,
+            quarantinedTotal: deps.meter.quarantinedTotal,
+            // Every event received since start is exactly one of these three.
+            receivedTotal: accepted + deps.meter.rejectedTotal + deps.meter.quarantinedTotal,
             eventsPerSecond: deps.meter.rate(),
           },
           loader: {

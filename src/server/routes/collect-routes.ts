@@ -33,7 +33,32 @@ const acceptedSchema = {
   type: 'object',
   properties: {
     success: { type: 'boolean' },
-    accepted: { type: 'integer' },
+    accepted: { type: 'integer', description: 'Events stored (flagged ones included).' },
+    flagged: { type: 'integer', description: 'Stored events that broke a contract in warn mode.' },
+    quarantined: {
+      type: 'array',
+      description: 'Events an enforced contract held in quarantine: durable, not stored as events, replayable.',
+      items: {
+        type: 'object',
+        properties: {
+          index: { type: 'integer' },
+          messageId: { type: 'string' },
+          contract: { type: ['string', 'null'] },
+          violations: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                path: { type: 'string' },
+                rule: { type: 'string' },
+                message: { type: 'string' },
+                value: { type: 'string' },
+              },
+            },
+          },
+        },
+      },
+    },
     rejected: {
       type: 'array',
       items: {
@@ -147,8 +172,15 @@ function factsOf(request: FastifyRequest, source: string): RequestFacts {
 }
 
 function answer(reply: FastifyReply, report: AcceptReport, single: boolean) {
-  if (report.accepted > 0 || report.rejected.length === 0) {
-    return { success: true, accepted: report.accepted, rejected: report.rejected };
+  // Quarantined events are durably held, so a request is a success unless every event was malformed.
+  if (report.accepted > 0 || report.quarantined.length > 0 || report.rejected.length === 0) {
+    return {
+      success: true,
+      accepted: report.accepted,
+      flagged: report.flagged,
+      quarantined: report.quarantined,
+      rejected: report.rejected,
+    };
   }
   const first = report.rejected[0]!;
   const error = single

@@ -6,6 +6,7 @@ import type {
   NamedCount,
   TimelinePoint,
 } from '../store.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { type DuckDbSession, readOn, rowsOf, runOn } from './duckdb-session.js';
 import { EXPAND_SEGMENT_SQL, READ_SEGMENT_SQL } from './duckdb-wal-sql.js';
 
@@ -57,10 +58,11 @@ export class DuckDbEvents implements EventRepository {
         const rejected = await runOn(
           c,
           `INSERT INTO rejected_events
-           SELECT received_at, source, message_id, type, reason_code, reason, field, payload, $1
+           SELECT received_at, source, message_id, type, reason_code, reason, field, payload ->> '$', $1
            FROM wal_lines WHERE k = 'r'`,
           [batch.sequence],
         );
+        await loadGovernanceLines(c, batch.sequence);
         await runOn(
           c,
           `INSERT INTO loader_state VALUES ($1, $2, now())
@@ -161,6 +163,79 @@ export class DuckDbEvents implements EventRepository {
       [limit],
     );
   }
+}
+
+const VIOLATIONS_SHAPE = JSON.stringify([{ path: 'VARCHAR', rule: 'VARCHAR', message: 'VARCHAR', value: 'VARCHAR' }]);
+
+/**
+ * Quarantine, flag and status lines of the segment in `wal_lines`, inside the loader's transaction.
+ * A retried held event (same id) is held once; a flagged event's violations are recorded only when
+ * the event itself was stored by this load, so a retry does not count twice.
+ */
+async function loadGovernanceLines(c: DuckDBConnection, sequence: number): Promise<void> {
+  const kinds = rowsOf<{ x: number; f: number; s: number }>(
+    await readOn(
+      c,
+      `SELECT count(*) FILTER (WHERE k = 'x') AS x, count(*) FILTER (WHERE k = 'f') AS f,
+              count(*) FILTER (WHERE k = 's') AS s FROM wal_lines`,
+    ),
+  )[0]!;
+  if (kinds.x > 0) {
+    await runOn(
+      c,
+      `CREATE OR REPLACE TEMP TABLE held_now AS
+       SELECT * FROM (
+         SELECT *, row_number() OVER (PARTITION BY id ORDER BY received_at) AS copy FROM wal_lines WHERE k = 'x'
+       ) x
+       WHERE copy = 1 AND NOT EXISTS (SELECT 1 FROM quarantine_log q WHERE q.id = x.id)`,
+    );
+    await runOn(
+      c,
+      `INSERT INTO quarantine_log
+       SELECT id, received_at, source, type, event, contract, contract_version, violations, payload,
+              ip, ua, agent, 'held', NULL, NULL, $1
+       FROM held_now`,
+      [sequence],
+    );
+    await insertViolations(c, 'held_now', 'quarantined', sequence);
+    await runOn(c, 'DROP TABLE held_now');
+  }
+  if (kinds.f > 0) {
+    await runOn(
+      c,
+      `CREATE OR REPLACE TEMP TABLE flagged_now AS
+       SELECT * FROM (
+         SELECT *, row_number() OVER (PARTITION BY id ORDER BY received_at) AS copy FROM wal_lines WHERE k = 'f'
+       ) f
+       WHERE copy = 1 AND id IN (SELECT message_id FROM event_log WHERE load_seq = $1)`,
+      [sequence],
+    );
+    await insertViolations(c, 'flagged_now', 'flagged', sequence);
+    await runOn(c, 'DROP TABLE flagged_now');
+  }
+  if (kinds.s > 0) {
+    await runOn(
+      c,
+      `UPDATE quarantine_log SET status = d.status, status_at = d.decided_at, status_by = d.decided_by
+       FROM (SELECT unnest(ids) AS id, status, "at" AS decided_at, "by" AS decided_by FROM wal_lines WHERE k = 's') d
+       WHERE quarantine_log.id = d.id`,
+    );
+  }
+}
+
+async function insertViolations(
+  c: DuckDBConnection,
+  table: string,
+  outcome: 'quarantined' | 'flagged',
+  sequence: number,
+): Promise<void> {
+  await runOn(
+    c,
+    `INSERT INTO contract_violation_log
+     SELECT id, received_at, source, type, event, contract, '${outcome}', v.path, v.rule, v.message, v.value, $1
+     FROM (SELECT *, unnest(json_transform(violations, '${VIOLATIONS_SHAPE}')) AS v FROM ${table})`,
+    [sequence],
+  );
 }
 
 function parseJson(value: unknown): unknown {

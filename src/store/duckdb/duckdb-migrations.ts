@@ -72,4 +72,49 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = [
       'CREATE TABLE metadata (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)',
     ],
   },
+  {
+    // Contract outcomes. Held events keep their whole payload until replayed or discarded; violations are
+    // one row each so "top violations" and rates are plain GROUP BYs. Public views leave the payload out.
+    id: '005-governance',
+    statements: [
+      `CREATE TABLE quarantine_log (
+        id VARCHAR PRIMARY KEY,
+        received_at TIMESTAMPTZ NOT NULL,
+        source VARCHAR NOT NULL,
+        type VARCHAR NOT NULL,
+        event VARCHAR,
+        contract VARCHAR,
+        contract_version VARCHAR,
+        violations JSON NOT NULL,
+        payload JSON NOT NULL,
+        ip VARCHAR,
+        user_agent VARCHAR,
+        agent JSON,
+        status VARCHAR NOT NULL,
+        status_at TIMESTAMPTZ,
+        status_by VARCHAR,
+        load_seq BIGINT NOT NULL
+      )`,
+      `CREATE TABLE contract_violation_log (
+        message_id VARCHAR NOT NULL,
+        received_at TIMESTAMPTZ NOT NULL,
+        source VARCHAR,
+        type VARCHAR,
+        event VARCHAR,
+        contract VARCHAR,
+        outcome VARCHAR NOT NULL,
+        path VARCHAR NOT NULL,
+        rule VARCHAR NOT NULL,
+        message VARCHAR NOT NULL,
+        value VARCHAR,
+        load_seq BIGINT NOT NULL
+      )`,
+      `CREATE VIEW quarantined_events AS SELECT
+        id, received_at, source, type, event, contract, contract_version, violations, status, status_at, status_by
+      FROM quarantine_log`,
+      `CREATE VIEW contract_violations AS SELECT
+        message_id, received_at, source, type, event, contract, outcome, path, rule, message, value
+      FROM contract_violation_log`,
+    ],
+  },
 ];

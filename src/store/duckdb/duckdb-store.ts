@@ -7,6 +7,7 @@ import type { QueryResult } from '../query-result.js';
 import type { ExpiryCutoffs, ExpiryReport, ReadQueryOptions, Store } from '../store.js';
 import { isLockConflict, toStoreError } from './duckdb-errors.js';
 import { DuckDbEvents } from './duckdb-events.js';
+import { DuckDbGovernance } from './duckdb-governance.js';
 import { DuckDbImports, IMPORT_MIGRATIONS } from './duckdb-imports.js';
 import { DuckDbKeys } from './duckdb-keys.js';
 import { DuckDbMetadata } from './duckdb-metadata.js';
@@ -33,6 +34,7 @@ export class DuckDbStore implements Store {
   readonly keys: DuckDbKeys;
   readonly metadata: DuckDbMetadata;
   readonly imports: DuckDbImports;
+  readonly governance: DuckDbGovernance;
   private closed = false;
 
   private constructor(
@@ -46,6 +48,7 @@ export class DuckDbStore implements Store {
     this.keys = new DuckDbKeys(writer, reader);
     this.metadata = new DuckDbMetadata(writer, reader);
     this.imports = new DuckDbImports(importer, reader);
+    this.governance = new DuckDbGovernance(reader);
   }
 
   /** Opens (creating if needed) a DuckDB database file. Fails with REFINERY_ERR_WORKSPACE_LOCKED if another process has it. */

@@ -13,7 +13,9 @@ const WAL_LINE_COLUMNS = `{
   ua: 'VARCHAR', ip_of: 'VARCHAR[]', agent_of: 'INTEGER[]',
   agents: 'STRUCT(browser VARCHAR, browser_version VARCHAR, os VARCHAR, device_type VARCHAR)[]',
   skip: 'INTEGER[]', extra_of: 'INTEGER[]', body: 'JSON',
-  message_id: 'VARCHAR', type: 'VARCHAR', reason_code: 'VARCHAR', reason: 'VARCHAR', field: 'VARCHAR', payload: 'VARCHAR'
+  message_id: 'VARCHAR', type: 'VARCHAR', reason_code: 'VARCHAR', reason: 'VARCHAR', field: 'VARCHAR', payload: 'JSON',
+  id: 'VARCHAR', event: 'VARCHAR', contract: 'VARCHAR', contract_version: 'VARCHAR', violations: 'JSON',
+  ip: 'VARCHAR', agent: 'JSON', ids: 'VARCHAR[]', status: 'VARCHAR', "at": 'TIMESTAMPTZ', "by": 'VARCHAR'
 }`;
 
 /** Reads a segment file ($1) into the temp table `wal_lines`. */

@@ -1,0 +1,55 @@
+import type { QuarantinedEventRow, QuarantineFilter, Store } from '../store/store.js';
+
+const PAGE = 1000;
+const CSV_COLUMNS = ['id', 'received_at', 'source', 'type', 'event', 'contract', 'status', 'violations', 'payload'];
+
+/**
+ * The selected quarantined events, payload included, one line each: NDJSON objects that
+ * `refinery quarantine replay --from FILE` reads back after they are corrected, or CSV for a spreadsheet.
+ */
+export async function* quarantineExportLines(
+  store: Store,
+  filter: QuarantineFilter,
+  format: 'ndjson' | 'csv',
+): AsyncGenerator<string> {
+  if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\n`;
+  for (let offset = 0; ; offset += PAGE) {
+    const rows = await store.governance.listQuarantined(filter, { limit: PAGE, offset, withPayload: true });
+    for (const row of rows) yield format === 'csv' ? csvLine(row) : `${JSON.stringify(exportRecord(row))}\n`;
+    if (rows.length < PAGE) return;
+  }
+}
+
+function exportRecord(row: QuarantinedEventRow) {
+  return {
+    id: row.id,
+    receivedAt: row.receivedAt,
+    source: row.source,
+    type: row.type,
+    event: row.event,
+    contract: row.contract,
+    status: row.status,
+    violations: row.violations,
+    payload: row.payload,
+  };
+}
+
+function csvLine(row: QuarantinedEventRow): string {
+  const cells = [
+    row.id,
+    row.receivedAt,
+    row.source,
+    row.type,
+    row.event,
+    row.contract,
+    row.status,
+    JSON.stringify(row.violations),
+    JSON.stringify(row.payload ?? null),
+  ];
+  return `${cells.map(csvCell).join(',')}\n`;
+}
+
+function csvCell(value: string | null): string {
+  if (value === null) return '';
+  return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}

@@ -1,0 +1,216 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { RefineryError } from '../core/errors.js';
+import type { QuarantinedEventRow, QuarantineFilter, Store } from '../store/store.js';
+import {
+  EVENT_TYPES,
+  type EventType,
+  extraFieldsOf,
+  type FlagRecord,
+  type QuarantineStatusRecord,
+  type RequestRecord,
+  type StoredViolation,
+} from '../store/wal-format.js';
+import type { ContractSet, GovernedMessage } from './contract-set.js';
+
+/** The loader stream quarantine decisions are written under; its sequence numbers are their own. */
+export const QUARANTINE_STREAM = 'quarantine';
+const PAGE = 1000;
+
+export interface QuarantineDecisionContext {
+  readonly store: Store;
+  /** A folder the store may read files from (the workspace's data folder). */
+  readonly workDir: string;
+  readonly dedupeWindowHours: number;
+  /** Who decides, kept with each decision: an API key's name, or `cli`. */
+  readonly by: string;
+}
+
+export interface ReplayOptions {
+  readonly filter: QuarantineFilter;
+  /** Store even events that still break their contract (an explicit override, recorded as such). */
+  readonly force?: boolean;
+  /** Only report what a replay would do. */
+  readonly dryRun?: boolean;
+  /** Corrected payloads by quarantine id ("the data is fixed"): replayed instead of the held payload. */
+  readonly fixes?: ReadonlyMap<string, Record<string, unknown>>;
+}
+
+export interface ReplayReport {
+  readonly selected: number;
+  readonly replayed: number;
+  /** Replayed events whose message id was already stored (the client resent it): not stored twice. */
+  readonly alreadyStored: number;
+  readonly stillFailing: readonly { readonly id: string; readonly violations: readonly StoredViolation[] }[];
+  readonly dryRun: boolean;
+}
+
+/**
+ * Re-checks held events against the contracts in force now and stores those that pass, marking them
+ * replayed in the same load (one transaction on DuckDB), so an event is never both held and stored.
+ * Events that still fail stay held, with the violations they have now.
+ */
+export async function replayQuarantined(
+  context: QuarantineDecisionContext,
+  contracts: ContractSet,
+  options: ReplayOptions,
+): Promise<ReplayReport> {
+  const held = await selectHeld(context.store, options.filter);
+  const passing: QuarantinedEventRow[] = [];
+  const overridden = new Map<string, readonly StoredViolation[]>();
+  const stillFailing: { id: string; violations: readonly StoredViolation[] }[] = [];
+  for (const row of held) {
+    const payload = options.fixes?.get(row.id) ?? row.payload ?? {};
+    const candidate = { ...row, payload };
+    const verdict = contracts.check(governedMessageOf(payload, row.type));
+    if (verdict.action === 'accept') passing.push(candidate);
+    else if (options.force || verdict.action === 'flag') {
+      // Stored despite its violations: flagged, exactly like a warn-mode event.
+      passing.push(candidate);
+      overridden.set(row.id, verdict.violations);
+    } else stillFailing.push({ id: row.id, violations: verdict.violations });
+  }
+  if (options.dryRun || passing.length === 0) {
+    return { selected: held.length, replayed: 0, alreadyStored: 0, stillFailing, dryRun: !!options.dryRun };
+  }
+  let inserted = 0;
+  for (let start = 0; start < passing.length; start += PAGE) {
+    const chunk = passing.slice(start, start + PAGE);
+    const lines = chunk.map((row) => JSON.stringify(requestRecordOf(row)));
+    for (const row of chunk) {
+      const violations = overridden.get(row.id);
+      if (violations) lines.push(JSON.stringify(flagRecordOf(row, violations)));
+    }
+    lines.push(JSON.stringify(statusRecord(chunk.map((row) => row.id), 'replayed', context.by)));
+    inserted += await loadDecision(context, lines);
+  }
+  return {
+    selected: held.length,
+    replayed: passing.length,
+    alreadyStored: passing.length - inserted,
+    stillFailing,
+    dryRun: false,
+  };
+}
+
+/** Marks held events discarded: they stay listed (status `discarded`) but will never be stored. */
+export async function discardQuarantined(
+  context: QuarantineDecisionContext,
+  filter: QuarantineFilter,
+): Promise<{ discarded: number }> {
+  const held = await selectHeld(context.store, filter, false);
+  for (let start = 0; start < held.length; start += PAGE) {
+    const ids = held.slice(start, start + PAGE).map((row) => row.id);
+    await loadDecision(context, [JSON.stringify(statusRecord(ids, 'discarded', context.by))]);
+  }
+  return { discarded: held.length };
+}
+
+export async function getQuarantinedOrThrow(store: Store, id: string): Promise<QuarantinedEventRow> {
+  const [row] = await store.governance.listQuarantined({ ids: [id] }, { limit: 1, withPayload: true });
+  if (!row) {
+    throw new RefineryError('REFINERY_ERR_QUARANTINE_NOT_FOUND', `No quarantined event has id "${id}".`, {
+      field: 'id',
+    });
+  }
+  return row;
+}
+
+/** The fields governance checks, read from a held payload. */
+export function governedMessageOf(payload: Record<string, unknown>, fallbackType: string): GovernedMessage {
+  const type = (EVENT_TYPES as readonly string[]).includes(String(payload.type)) ? payload.type : fallbackType;
+  return {
+    type: type as EventType,
+    event: typeof payload.event === 'string' ? payload.event : null,
+    name: typeof payload.name === 'string' ? payload.name : null,
+    properties: objectOrNull(payload.properties),
+    traits: objectOrNull(payload.traits),
+    context: objectOrNull(payload.context),
+  };
+}
+
+async function selectHeld(
+  store: Store,
+  filter: QuarantineFilter,
+  withPayload = true,
+): Promise<QuarantinedEventRow[]> {
+  const rows: QuarantinedEventRow[] = [];
+  // Read the whole selection before deciding anything, so paging is not disturbed by our own writes.
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await store.governance.listQuarantined(
+      { ...filter, status: 'held' },
+      { limit: PAGE, offset, withPayload },
+    );
+    rows.push(...page);
+    if (page.length < PAGE) return rows;
+  }
+}
+
+function requestRecordOf(row: QuarantinedEventRow): RequestRecord {
+  const payload = row.payload ?? {};
+  // Messages without their own id were held under the id storage would have given them; keep it.
+  const body = typeof payload.messageId === 'string' && payload.messageId ? payload : { ...payload, messageId: row.id };
+  return {
+    k: 'q',
+    rid: `replay-${row.id}`,
+    received_at: row.receivedAt,
+    source: row.source,
+    implied_type: row.type as EventType,
+    ua: row.userAgent ?? null,
+    ip_of: [row.ip ?? null],
+    agent_of: [row.agent ? 0 : null],
+    agents: row.agent ? [row.agent] : [],
+    skip: [],
+    extra_of: extraFieldsOf(body) ? [0] : [],
+    body,
+  };
+}
+
+function flagRecordOf(row: QuarantinedEventRow, violations: readonly StoredViolation[]): FlagRecord {
+  return {
+    k: 'f',
+    id: row.id,
+    received_at: row.receivedAt,
+    source: row.source,
+    type: row.type as EventType,
+    event: row.event,
+    contract: row.contract,
+    contract_version: row.contractVersion,
+    violations,
+  };
+}
+
+function statusRecord(ids: string[], status: 'replayed' | 'discarded', by: string): QuarantineStatusRecord {
+  return { k: 's', ids, status, at: new Date().toISOString(), by };
+}
+
+/** Writes the decision as a durable segment and loads it; returns how many events it stored. */
+async function loadDecision(context: QuarantineDecisionContext, lines: string[]): Promise<number> {
+  const sequence = (await context.store.events.lastLoadedSequence(QUARANTINE_STREAM)) + 1;
+  mkdirSync(context.workDir, { recursive: true });
+  const file = join(context.workDir, `quarantine-decision-${sequence}.ndjson`);
+  const fd = openSync(file, 'w');
+  try {
+    writeSync(fd, `${lines.join('\n')}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    const report = await context.store.events.loadBatch({
+      stream: QUARANTINE_STREAM,
+      sequence,
+      file,
+      dedupeWindowHours: context.dedupeWindowHours,
+    });
+    return report.inserted;
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+function objectOrNull(value: unknown): Record<string, unknown> | null {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
+}

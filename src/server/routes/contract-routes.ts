@@ -1,0 +1,322 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { KeyRing } from '../../access/api-keys.js';
+import type { WorkspaceConfig } from '../../config/workspace-config.js';
+import { summariseContracts } from '../../contracts/contract-summary.js';
+import type { LiveContracts } from '../../contracts/live-contracts.js';
+import {
+  discardQuarantined,
+  getQuarantinedOrThrow,
+  type QuarantineDecisionContext,
+  replayQuarantined,
+} from '../../contracts/quarantine.js';
+import { quarantineExportLines } from '../../contracts/quarantine-export.js';
+import { violationRates } from '../../contracts/violation-rates.js';
+import { RefineryError } from '../../core/errors.js';
+import type { QuarantineFilter, Store } from '../../store/store.js';
+import { authenticateAdmin } from '../auth.js';
+
+export interface ContractRouteDeps {
+  readonly config: WorkspaceConfig;
+  readonly store: Store;
+  readonly keys: KeyRing;
+  readonly contracts: LiveContracts;
+  readonly dataDir: string;
+}
+
+const admin = [{ adminKey: [] }];
+// Who made a quarantine decision: the name of the key that authenticated the request.
+const deciders = new WeakMap<FastifyRequest, string>();
+const STATUSES = ['held', 'replayed', 'discarded'];
+
+const filterQuery = {
+  type: 'object',
+  properties: {
+    status: { enum: STATUSES },
+    contract: { type: 'string' },
+    event: { type: 'string', description: 'Track event name, or page/screen name.' },
+    type: { type: 'string' },
+    rule: { type: 'string', description: 'Held for a violation of this rule, e.g. required, validValues.' },
+    source: { type: 'string' },
+    from: { type: 'string', format: 'date-time' },
+    to: { type: 'string', format: 'date-time' },
+  },
+};
+
+const decisionBody = {
+  type: 'object',
+  properties: {
+    ids: { type: 'array', items: { type: 'string' } },
+    filter: filterQuery,
+    force: { type: 'boolean', description: 'Store events that still break their contract (they are flagged).' },
+    dryRun: { type: 'boolean' },
+    all: { type: 'boolean', description: 'Every held event (when neither ids nor a filter is given).' },
+    fixes: {
+      type: 'array',
+      description: 'Corrected payloads, replayed instead of the held ones.',
+      items: { type: 'object', properties: { id: { type: 'string' }, payload: { type: 'object' } } },
+    },
+  },
+};
+
+/** Contracts in force, violation statistics, and the quarantine: browse, export, replay, discard. */
+export function registerContractRoutes(app: FastifyInstance, deps: ContractRouteDeps): void {
+  // Decisions run one at a time: each writes the next segment of the quarantine stream.
+  let decisions: Promise<unknown> = Promise.resolve();
+  const decide = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = decisions.then(work, work);
+    decisions = next.catch(() => undefined);
+    return next;
+  };
+
+  app.register(async (scope) => {
+    scope.addHook('onRequest', async (request) => {
+      deciders.set(request, (await authenticateAdmin(request, deps.keys)).name);
+    });
+
+    scope.get(
+      '/v1/contracts',
+      { schema: { tags: ['contracts'], summary: 'Contracts in force and what they govern', security: admin } },
+      async () => summariseContracts(deps.contracts.current, deps.contracts.status),
+    );
+
+    scope.post(
+      '/v1/contracts/reload',
+      {
+        schema: {
+          tags: ['contracts'],
+          summary: 'Re-read contracts/ now (the server also polls it); a broken set is refused',
+          security: admin,
+        },
+      },
+      async () => {
+        deps.contracts.reloadIfChanged(true);
+        const status = deps.contracts.status;
+        if (status.error) {
+          throw new RefineryError(status.error.code as never, status.error.message);
+        }
+        return summariseContracts(deps.contracts.current, status);
+      },
+    );
+
+    scope.get(
+      '/v1/contracts/violations/timeline',
+      {
+        schema: {
+          tags: ['contracts'],
+          summary: 'Received, flagged and quarantined events and the violation rate per event over time',
+          security: admin,
+          querystring: {
+            type: 'object',
+            properties: {
+              interval: { enum: ['hour', 'day'] },
+              from: { type: 'string', format: 'date-time' },
+              to: { type: 'string', format: 'date-time' },
+            },
+          },
+        },
+      },
+      async (request) => {
+        const query = request.query as { interval?: string; from?: string; to?: string };
+        const interval = query.interval === 'day' ? 'day' : 'hour';
+        return {
+          interval,
+          points: await violationRates(deps.store, {
+            interval,
+            ...(query.from ? { from: parseDate(query.from, 'from') } : {}),
+            ...(query.to ? { to: parseDate(query.to, 'to') } : {}),
+          }),
+        };
+      },
+    );
+
+    scope.get(
+      '/v1/contracts/violations/top',
+      { schema: { tags: ['contracts'], summary: 'Most frequent violations', security: admin } },
+      async (request) => {
+        const query = request.query as { from?: string };
+        return {
+          items: await deps.store.governance.topViolations({
+            limit: limitOf(request, 20, 1000),
+            ...(query.from ? { from: parseDate(query.from, 'from') } : {}),
+          }),
+        };
+      },
+    );
+
+    scope.get(
+      '/v1/quarantine',
+      {
+        schema: {
+          tags: ['quarantine'],
+          summary: 'Quarantined events, newest first, with their violations and counts per status',
+          security: admin,
+          querystring: {
+            ...filterQuery,
+            properties: { ...filterQuery.properties, limit: { type: 'integer' }, offset: { type: 'integer' } },
+          },
+        },
+      },
+      async (request) => {
+        const filter = filterOf(request.query as Record<string, unknown>);
+        const offset = Math.max(0, Number((request.query as { offset?: string }).offset ?? 0) || 0);
+        const [items, counts] = await Promise.all([
+          deps.store.governance.listQuarantined(filter, { limit: limitOf(request, 50, 1000), offset }),
+          deps.store.governance.countQuarantined(withoutStatus(filter)),
+        ]);
+        return { items, counts };
+      },
+    );
+
+    scope.get(
+      '/v1/quarantine/export',
+      {
+        schema: {
+          tags: ['quarantine'],
+          summary: 'Every selected quarantined event with its payload, as NDJSON (default) or CSV',
+          security: admin,
+          querystring: { ...filterQuery, properties: { ...filterQuery.properties, format: { enum: ['ndjson', 'csv'] } } },
+        },
+      },
+      async (request, reply) => {
+        const query = request.query as Record<string, unknown>;
+        const format = query.format === 'csv' ? 'csv' : 'ndjson';
+        reply.header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
+        return reply.send(Readable.from(quarantineExportLines(deps.store, filterOf(query), format)));
+      },
+    );
+
+    scope.get(
+      '/v1/quarantine/:id',
+      { schema: { tags: ['quarantine'], summary: 'One quarantined event with its payload', security: admin } },
+      async (request) => getQuarantinedOrThrow(deps.store, (request.params as { id: string }).id),
+    );
+
+    scope.post(
+      '/v1/quarantine/replay',
+      {
+        schema: {
+          tags: ['quarantine'],
+          summary: 'Re-check held events against the contracts in force now and store those that pass',
+          security: admin,
+          body: decisionBody,
+        },
+      },
+      async (request) => {
+        const body = decisionOf(request.body);
+        return decide(() => {
+          deps.contracts.reloadIfChanged();
+          return replayQuarantined(contextOf(deps, request), deps.contracts.current, body);
+        });
+      },
+    );
+
+    scope.post(
+      '/v1/quarantine/discard',
+      {
+        schema: {
+          tags: ['quarantine'],
+          summary: 'Mark held events discarded: kept for the record, never stored',
+          security: admin,
+          body: decisionBody,
+        },
+      },
+      async (request) => {
+        const body = decisionOf(request.body);
+        return decide(() => discardQuarantined(contextOf(deps, request), body.filter));
+      },
+    );
+  });
+}
+
+function contextOf(deps: ContractRouteDeps, request: FastifyRequest): QuarantineDecisionContext {
+  return {
+    store: deps.store,
+    workDir: deps.dataDir,
+    dedupeWindowHours: deps.config.collect.dedupeWindowHours,
+    by: deciders.get(request) ?? 'api',
+  };
+}
+
+function decisionOf(raw: unknown): {
+  filter: QuarantineFilter;
+  force: boolean;
+  dryRun: boolean;
+  fixes?: Map<string, Record<string, unknown>>;
+} {
+  const body = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const filter = filterOf((body.filter as Record<string, unknown>) ?? {});
+  const ids = body.ids;
+  if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => typeof id === 'string'))) {
+    throw new RefineryError('REFINERY_ERR_INVALID_FIELD', 'ids must be an array of strings.', { field: 'ids' });
+  }
+  if (ids === undefined && Object.keys(filter).length === 0 && body.all !== true) {
+    throw new RefineryError(
+      'REFINERY_ERR_MISSING_FIELD',
+      'Say which events: ids, a filter, or "all": true for every held event.',
+      { field: 'ids' },
+    );
+  }
+  let fixes: Map<string, Record<string, unknown>> | undefined;
+  if (body.fixes !== undefined) {
+    if (!Array.isArray(body.fixes)) {
+      throw new RefineryError('REFINERY_ERR_INVALID_FIELD', 'fixes must be an array of {id, payload}.', {
+        field: 'fixes',
+      });
+    }
+    fixes = new Map();
+    for (const [index, fix] of body.fixes.entries()) {
+      const { id, payload } = (fix ?? {}) as { id?: unknown; payload?: unknown };
+      if (typeof id !== 'string' || !payload || typeof payload !== 'object' || Array.isArray(payload)) {
+        throw new RefineryError('REFINERY_ERR_INVALID_FIELD', `fixes[${index}] needs an id and a payload object.`, {
+          field: `fixes[${index}]`,
+        });
+      }
+      fixes.set(id, payload as Record<string, unknown>);
+    }
+  }
+  return {
+    filter: ids ? { ...filter, ids: ids as string[] } : filter,
+    force: body.force === true,
+    dryRun: body.dryRun === true,
+    ...(fixes ? { fixes } : {}),
+  };
+}
+
+function filterOf(query: Record<string, unknown>): QuarantineFilter {
+  const text = (key: string) => (typeof query[key] === 'string' && query[key] !== '' ? (query[key] as string) : undefined);
+  const status = text('status');
+  if (status !== undefined && !STATUSES.includes(status)) {
+    throw new RefineryError('REFINERY_ERR_INVALID_FIELD', `status must be one of ${STATUSES.join(', ')}.`, {
+      field: 'status',
+    });
+  }
+  const filter: Record<string, unknown> = {};
+  for (const key of ['status', 'contract', 'event', 'type', 'rule', 'source']) {
+    const value = text(key);
+    if (value !== undefined) filter[key] = value;
+  }
+  const from = text('from');
+  const to = text('to');
+  if (from) filter.from = parseDate(from, 'from');
+  if (to) filter.to = parseDate(to, 'to');
+  return filter as QuarantineFilter;
+}
+
+function withoutStatus(filter: QuarantineFilter): QuarantineFilter {
+  const { status: _status, ...rest } = filter;
+  return rest;
+}
+
+function limitOf(request: FastifyRequest, fallback: number, max: number): number {
+  const raw = Number((request.query as { limit?: string }).limit ?? fallback);
+  return Number.isInteger(raw) && raw > 0 ? Math.min(raw, max) : fallback;
+}
+
+function parseDate(value: string, field: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    throw new RefineryError('REFINERY_ERR_INVALID_FIELD', `${field} must be an ISO 8601 date-time.`, { field });
+  }
+  return date;
+}
