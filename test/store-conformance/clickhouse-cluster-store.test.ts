@@ -5,6 +5,7 @@ import {
   hasClickHouse,
   startClickHouseCluster,
 } from '../helpers/clickhouse-server.js';
+import { describeGovernanceConformance } from './governance-conformance.js';
 import { CLICKHOUSE_FACTS, describeStoreConformance } from './store-conformance.js';
 
 // The whole conformance suite again, on two ClickHouse shards behind Distributed tables, reading through
@@ -20,18 +21,16 @@ if (hasClickHouse) {
     await cluster?.stop();
   });
 
-  describeStoreConformance(
-    'clickhouse, two shards',
-    async () => {
-      const [first, second] = cluster!.nodes;
-      const nodes = `${first!.httpUrl.replace('http://', '')},${second!.httpUrl.replace('http://', '')}`;
-      const url = `clickhouse://127.0.0.1:${second!.httpPort}/sharded_${++databases}?cluster=refinery&nodes=${nodes}`;
-      const store = await ClickHouseStore.open({ url });
-      await store.migrate();
-      return { store, close: () => store.close() };
-    },
-    CLICKHOUSE_FACTS,
-  );
+  const openFresh = async () => {
+    const [first, second] = cluster!.nodes;
+    const nodes = `${first!.httpUrl.replace('http://', '')},${second!.httpUrl.replace('http://', '')}`;
+    const url = `clickhouse://127.0.0.1:${second!.httpPort}/sharded_${++databases}?cluster=refinery&nodes=${nodes}`;
+    const store = await ClickHouseStore.open({ url });
+    await store.migrate();
+    return { store, close: () => store.close() };
+  };
+  describeStoreConformance('clickhouse, two shards', openFresh, CLICKHOUSE_FACTS);
+  describeGovernanceConformance('clickhouse, two shards', openFresh);
 } else {
   describe.skip('store conformance: clickhouse, two shards (skipped: clickhouse-server is not installed)', () => {
     it('runs the conformance suite on a two-shard ClickHouse cluster', () => undefined);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { type ClickHouseProcess, hasClickHouse, startClickHouse } from '../helpers/clickhouse-server.js';
+import { describeGovernanceConformance } from './governance-conformance.js';
 import { CLICKHOUSE_FACTS, describeStoreConformance } from './store-conformance.js';
 
 // The same suite as DuckDB, on a real clickhouse-server (Debian's 18.16) on loopback; each test gets a
@@ -16,16 +17,14 @@ if (hasClickHouse) {
     await server?.stop();
   });
 
-  describeStoreConformance(
-    'clickhouse',
-    async () => {
-      const url = `clickhouse://127.0.0.1:${server!.httpPort}/conformance_${++databases}`;
-      const store = await ClickHouseStore.open({ url });
-      await store.migrate();
-      return { store, close: () => store.close() };
-    },
-    CLICKHOUSE_FACTS,
-  );
+  const openFresh = async () => {
+    const url = `clickhouse://127.0.0.1:${server!.httpPort}/conformance_${++databases}`;
+    const store = await ClickHouseStore.open({ url });
+    await store.migrate();
+    return { store, close: () => store.close() };
+  };
+  describeStoreConformance('clickhouse', openFresh, CLICKHOUSE_FACTS);
+  describeGovernanceConformance('clickhouse', openFresh);
 } else {
   describe.skip('store conformance: clickhouse (skipped: clickhouse-server is not installed; bash .ci/run installs it)', () => {
     it('runs the conformance suite on ClickHouse', () => undefined);

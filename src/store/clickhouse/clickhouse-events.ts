@@ -8,7 +8,15 @@ import type {
   NamedCount,
   TimelinePoint,
 } from '../store.js';
-import type { EventRecord, RejectRecord, WalRecord } from '../wal-format.js';
+import type {
+  EventRecord,
+  FlagRecord,
+  QuarantineRecord,
+  QuarantineStatusRecord,
+  RejectRecord,
+  StoredViolation,
+  WalRecord,
+} from '../wal-format.js';
 import type { ClickHouseConnection } from './clickhouse-connection.js';
 import { integer, quote, safeName, toDateTimeText } from './clickhouse-sql.js';
 import { toPlainRows } from './clickhouse-values.js';
@@ -26,7 +34,7 @@ export class ClickHouseEvents implements EventRepository {
     if ((await this.lastLoadedSequence(batch.stream)) >= batch.sequence) {
       return { sequence: batch.sequence, inserted: 0, duplicates: 0, rejected: 0, alreadyLoaded: true };
     }
-    const { events, rejects } = readSegment(batch.file);
+    const { events, rejects, quarantines, flags, statuses } = readSegment(batch.file);
     const unique = firstCopies(events);
     const staging = `wal_staging_${safeName(batch.stream)}`;
     await this.db.command(`DROP TABLE IF EXISTS ${staging}`);
@@ -55,6 +63,7 @@ export class ClickHouseEvents implements EventRepository {
       'reject_log',
       rejects.map(({ record, line }) => toRejectRow(record, line, batch)),
     );
+    await this.loadGovernance(quarantines, flags, statuses, batch);
     await this.db.insert('loader_state', [
       { stream: batch.stream, last_sequence: batch.sequence, loaded_at: toDateTimeText(new Date()) },
     ]);
@@ -65,6 +74,66 @@ export class ClickHouseEvents implements EventRepository {
       rejected: rejects.length,
       alreadyLoaded: false,
     };
+  }
+
+  /**
+   * Quarantine, violations, then decisions; each step skips what an earlier (crashed) load of the same
+   * segment, or an earlier segment with a retried event, already wrote, so replaying it changes nothing.
+   */
+  private async loadGovernance(
+    quarantines: readonly QuarantineRecord[],
+    flags: readonly FlagRecord[],
+    statuses: readonly QuarantineStatusRecord[],
+    batch: EventBatch,
+  ): Promise<void> {
+    const held = firstById(quarantines);
+    const storedIds = await this.existing(
+      held.map((record) => record.id),
+      (list) => `SELECT id AS key FROM quarantine_log WHERE id IN (${list})`,
+    );
+    await this.db.insert(
+      'quarantine_log',
+      held.filter((record) => !storedIds.has(record.id)).map((record) => toQuarantineRow(record, batch)),
+    );
+
+    const violations = [
+      ...held.flatMap((record) => toViolationRows(record, 'quarantined', batch)),
+      ...firstById(flags).flatMap((record) => toViolationRows(record, 'flagged', batch)),
+    ];
+    const storedViolations = await this.existing(
+      [...new Set(violations.map((row) => row.message_id))],
+      (list) =>
+        `SELECT concat(message_id, '\\0', outcome, '\\0', path, '\\0', rule) AS key
+         FROM contract_violation_log WHERE message_id IN (${list})`,
+    );
+    await this.db.insert(
+      'contract_violation_log',
+      violations.filter((row) => !storedViolations.has(violationKey(row))),
+    );
+
+    for (const record of statuses) {
+      const at = Date.parse(record.at);
+      for (const ids of chunked([...new Set(record.ids)])) {
+        await this.db.command(
+          `INSERT INTO quarantine_log (${QUARANTINE_COLUMNS.join(', ')})
+           SELECT ${QUARANTINE_COLUMNS.slice(0, -5).join(', ')},
+                  ${quote(record.status)}, toDateTime(${quote(toDateTimeText(record.at))}, 'UTC'),
+                  ${quote(record.by)}, toUInt64(${integer(at)}), toUInt64(${integer(batch.sequence)})
+           FROM quarantine_log FINAL WHERE id IN (${ids.map(quote).join(', ')})`,
+          this.db.insertSettings,
+        );
+      }
+    }
+  }
+
+  /** Which keys `query` already finds for `ids`, asked in slices short enough for one query's text. */
+  private async existing(ids: readonly string[], query: (list: string) => string): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (const slice of chunked(ids)) {
+      const answer = await this.db.json(query(slice.map(quote).join(', ')));
+      for (const row of answer.data) found.add(String(row.key));
+    }
+    return found;
   }
 
   async lastLoadedSequence(stream: string): Promise<number> {
@@ -147,19 +216,141 @@ export class ClickHouseEvents implements EventRepository {
 interface SegmentContent {
   readonly events: EventRecord[];
   readonly rejects: { record: RejectRecord; line: number }[];
+  readonly quarantines: QuarantineRecord[];
+  readonly flags: FlagRecord[];
+  readonly statuses: QuarantineStatusRecord[];
 }
 
 function readSegment(file: string): SegmentContent {
-  const events: EventRecord[] = [];
-  const rejects: { record: RejectRecord; line: number }[] = [];
+  const content: SegmentContent = { events: [], rejects: [], quarantines: [], flags: [], statuses: [] };
   const lines = readFileSync(file, 'utf8').split('\n');
   lines.forEach((text, index) => {
     if (text.trim() === '') return;
     const record = JSON.parse(text) as WalRecord;
-    if (record.k === 'q') events.push(...expandRequestRecord(record));
-    else if (record.k === 'r') rejects.push({ record, line: index + 1 });
+    if (record.k === 'q') content.events.push(...expandRequestRecord(record));
+    else if (record.k === 'r') content.rejects.push({ record, line: index + 1 });
+    else if (record.k === 'x') content.quarantines.push(record);
+    else if (record.k === 'f') content.flags.push(record);
+    else if (record.k === 's') content.statuses.push(record);
   });
-  return { events, rejects };
+  return content;
+}
+
+// A retried quarantined or flagged event inside one segment keeps its first copy, as events do.
+function firstById<T extends { readonly id: string }>(records: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return records.filter((record) => {
+    if (seen.has(record.id)) return false;
+    seen.add(record.id);
+    return true;
+  });
+}
+
+// ClickHouse parses at most `max_query_size` (256 KiB by default) of a query: id lists go in slices.
+const CHUNK_COUNT = 1000;
+const CHUNK_CHARS = 64 * 1024;
+
+function chunked(values: readonly string[]): string[][] {
+  const chunks: string[][] = [];
+  let current: string[] = [];
+  let chars = 0;
+  for (const value of values) {
+    if (current.length > 0 && (current.length >= CHUNK_COUNT || chars + value.length > CHUNK_CHARS)) {
+      chunks.push(current);
+      current = [];
+      chars = 0;
+    }
+    current.push(value);
+    chars += value.length + 4;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/** quarantine_log's columns in table order; the last five are the status and version a decision replaces. */
+const QUARANTINE_COLUMNS = [
+  'id',
+  'received_at',
+  'source',
+  'type',
+  'event',
+  'contract',
+  'contract_version',
+  'violations',
+  'payload',
+  'ip',
+  'user_agent',
+  'agent',
+  'status',
+  'status_at',
+  'status_by',
+  'version',
+  'load_seq',
+] as const;
+
+function toQuarantineRow(record: QuarantineRecord, batch: EventBatch): Record<string, unknown> {
+  return {
+    id: record.id,
+    received_at: toDateTimeText(record.received_at),
+    source: record.source,
+    type: record.type,
+    event: record.event,
+    contract: record.contract,
+    contract_version: record.contract_version,
+    violations: JSON.stringify(record.violations),
+    payload: JSON.stringify(record.payload),
+    ip: record.ip,
+    user_agent: record.ua,
+    agent: json(record.agent),
+    status: 'held',
+    status_at: null,
+    status_by: null,
+    // Any decision (versioned by its time) outranks the held row and any held copy of a retry.
+    version: 0,
+    load_seq: batch.sequence,
+  };
+}
+
+// A type, not an interface, so rows pass as plain records to `insert`.
+type ViolationRow = {
+  readonly message_id: string;
+  readonly received_at: string;
+  readonly source: string;
+  readonly type: string;
+  readonly event: string | null;
+  readonly contract: string | null;
+  readonly outcome: 'quarantined' | 'flagged';
+  readonly path: string;
+  readonly rule: string;
+  readonly message: string;
+  readonly value: string | null;
+  readonly load_seq: number;
+};
+
+function toViolationRows(
+  record: QuarantineRecord | FlagRecord,
+  outcome: ViolationRow['outcome'],
+  batch: EventBatch,
+): ViolationRow[] {
+  return record.violations.map((violation: StoredViolation) => ({
+    message_id: record.id,
+    received_at: toDateTimeText(record.received_at),
+    source: record.source,
+    type: record.type,
+    event: record.event,
+    contract: record.contract,
+    outcome,
+    path: violation.path,
+    rule: violation.rule,
+    message: violation.message,
+    value: violation.value ?? null,
+    load_seq: batch.sequence,
+  }));
+}
+
+// The sort key of contract_violation_log, as the loader's existence query spells it.
+function violationKey(row: ViolationRow): string {
+  return `${row.message_id}\0${row.outcome}\0${row.path}\0${row.rule}`;
 }
 
 // A retry inside one segment keeps its first copy, as on DuckDB.

@@ -25,6 +25,10 @@ export const SHARDING_KEYS: Readonly<Record<string, string>> = {
   order_line_data: 'cityHash64(order_id)',
   customer_data: 'cityHash64(customer_id)',
   product_data: 'cityHash64(product_id)',
+  // A quarantined event's versions (held, then replayed or discarded) meet on one shard, and so do the
+  // copies of a retried event's violations.
+  quarantine_log: 'cityHash64(id)',
+  contract_violation_log: 'cityHash64(message_id)',
 };
 
 /**
@@ -152,6 +156,37 @@ export const CLICKHOUSE_MIGRATIONS: readonly Migration[] = [
       `CREATE VIEW products AS SELECT
         product_id, name, category, brand, price, currency, extra, import_id, imported_at
       FROM product_data FINAL`,
+    ],
+  },
+  {
+    // Governance: events held back by an enforced contract, and the violations of held and flagged events.
+    // A decision (replayed, discarded) is a newer version of the quarantined row, versioned by the decision's
+    // time in milliseconds, so a reloaded segment writes the same version again and a held retry (version 0)
+    // never hides a decision. Violations are keyed by what identifies one, so a retried event's copies collapse.
+    // No partitions, for the same reason as the import tables: versions must meet in one partition.
+    id: '004-governance',
+    statements: [
+      `CREATE TABLE quarantine_log (
+        id String, received_at ${TIME}, source String, type String,
+        event ${NULLABLE_TEXT}, contract ${NULLABLE_TEXT}, contract_version ${NULLABLE_TEXT},
+        violations String, payload String,
+        ip ${NULLABLE_TEXT}, user_agent ${NULLABLE_TEXT}, agent ${NULLABLE_TEXT},
+        status String, status_at Nullable(${TIME}), status_by ${NULLABLE_TEXT},
+        version UInt64, load_seq UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+      `CREATE TABLE contract_violation_log (
+        message_id String, received_at ${TIME}, source String, type String,
+        event ${NULLABLE_TEXT}, contract ${NULLABLE_TEXT}, outcome String,
+        path String, rule String, message String, value ${NULLABLE_TEXT},
+        load_seq UInt64
+      ) ENGINE = ReplacingMergeTree() ORDER BY (message_id, outcome, path, rule)`,
+      `CREATE VIEW quarantined_events AS SELECT
+        id, received_at, source, type, event, contract, contract_version, violations,
+        status, status_at, status_by
+      FROM quarantine_log FINAL`,
+      `CREATE VIEW contract_violations AS SELECT
+        message_id, received_at, source, type, event, contract, outcome, path, rule, message, value
+      FROM contract_violation_log FINAL`,
     ],
   },
 ];

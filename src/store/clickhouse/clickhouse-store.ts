@@ -9,6 +9,7 @@ import type { ExpiryCutoffs, ExpiryReport, ReadQueryOptions, Store } from '../st
 import { ClickHouseConnection } from './clickhouse-connection.js';
 import { CLICKHOUSE_CODES, clickHouseErrorCode, toStoreError } from './clickhouse-errors.js';
 import { ClickHouseEvents } from './clickhouse-events.js';
+import { ClickHouseGovernance } from './clickhouse-governance.js';
 import { ClickHouseImports } from './clickhouse-imports.js';
 import { ClickHouseKeys, ClickHouseMetadata } from './clickhouse-keys.js';
 import { CLICKHOUSE_MIGRATIONS, forCluster } from './clickhouse-migrations.js';
@@ -85,6 +86,7 @@ export class ClickHouseStore implements Store {
   readonly keys: ClickHouseKeys;
   readonly metadata: ClickHouseMetadata;
   readonly imports: ClickHouseImports;
+  readonly governance: ClickHouseGovernance;
 
   private constructor(
     private readonly db: ClickHouseConnection,
@@ -95,6 +97,7 @@ export class ClickHouseStore implements Store {
     this.keys = new ClickHouseKeys(db);
     this.metadata = new ClickHouseMetadata(db);
     this.imports = new ClickHouseImports(db);
+    this.governance = new ClickHouseGovernance(db);
   }
 
   /** The connection itself, for bulk copies into the store's tables (`refinery migrate`). */
