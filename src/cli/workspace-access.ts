@@ -3,6 +3,16 @@ import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { createApiKey, describeKey } from '../access/api-keys.js';
 import { loadWorkspaceConfig, type WorkspaceConfig } from '../config/workspace-config.js';
+import { type ContractsOverview, summariseContracts } from '../contracts/contract-summary.js';
+import { loadContractSet } from '../contracts/load-contracts.js';
+import {
+  discardQuarantined,
+  getQuarantinedOrThrow,
+  type QuarantineDecisionContext,
+  type ReplayReport,
+  replayQuarantined,
+} from '../contracts/quarantine.js';
+import { quarantineExportLines } from '../contracts/quarantine-export.js';
 import { RefineryError } from '../core/errors.js';
 import { runImport } from '../imports/run-import.js';
 import { findRunningServer, type ServerFile } from '../runtime/server-file.js';
@@ -18,16 +28,6 @@ import type {
   Store,
 } from '../store/store.js';
 import { type WorkspacePaths, workspacePaths } from '../workspace/workspace-paths.js';
-import { type ContractsOverview, summariseContracts } from '../contracts/contract-summary.js';
-import { loadContractSet } from '../contracts/load-contracts.js';
-import {
-  discardQuarantined,
-  getQuarantinedOrThrow,
-  type QuarantineDecisionContext,
-  type ReplayReport,
-  replayQuarantined,
-} from '../contracts/quarantine.js';
-import { quarantineExportLines } from '../contracts/quarantine-export.js';
 import type { WorkspaceTarget } from './main.js';
 
 function filterParams(filter: QuarantineFilter): URLSearchParams {
@@ -307,7 +307,10 @@ class ServerAccess implements WorkspaceAccess {
     const params = filterParams(filter);
     params.set('limit', String(page.limit));
     if (page.offset) params.set('offset', String(page.offset));
-    return this.call<{ items: QuarantinedEventRow[]; counts: StatusCount[] }>('GET', `/v1/quarantine?${params}`);
+    return this.call<{ items: QuarantinedEventRow[]; counts: StatusCount[] }>(
+      'GET',
+      `/v1/quarantine?${params}`,
+    );
   }
 
   getQuarantined(id: string) {
@@ -333,7 +336,12 @@ class ServerAccess implements WorkspaceAccess {
       throw new RefineryError(payload.code as never, String(payload.message ?? response.statusText));
     }
     const decoder = new TextDecoder();
-    for await (const chunk of response.body) yield decoder.decode(chunk as Uint8Array, { stream: true });
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield decoder.decode(value, { stream: true });
+    }
   }
 
   async close() {}

@@ -4,6 +4,7 @@ import { RefineryError } from '../core/errors.js';
 import { findRunningServer } from '../runtime/server-file.js';
 import {
   API_KEYS_COPY,
+  CONTRACT_VIOLATIONS_COPY,
   type CopySpec,
   CUSTOMERS_COPY,
   copyFromDuckDb,
@@ -14,6 +15,7 @@ import {
   METADATA_COPY,
   ORDER_LINES_COPY,
   PRODUCTS_COPY,
+  QUARANTINE_COPY,
   rejectedEventsCopy,
 } from '../store/clickhouse/clickhouse-imports.js';
 import { ClickHouseStore, parseClickHouseUrl } from '../store/clickhouse/clickhouse-store.js';
@@ -83,6 +85,8 @@ const TABLES: readonly TableCopy[] = [
   { spec: ORDER_LINES_COPY, source: 'order_line_data' },
   { spec: CUSTOMERS_COPY, source: 'customer_data' },
   { spec: PRODUCTS_COPY, source: 'product_data' },
+  { spec: QUARANTINE_COPY, source: 'quarantine_log' },
+  { spec: CONTRACT_VIOLATIONS_COPY, source: 'contract_violation_log' },
   { spec: API_KEYS_COPY, source: 'api_keys' },
   { spec: METADATA_COPY, source: 'metadata' },
   { spec: LOADER_STATE_COPY, source: 'loader_state' },
@@ -90,9 +94,17 @@ const TABLES: readonly TableCopy[] = [
 
 /** What the count check compares: the public relation on both sides (FINAL tables where there is none). */
 const CHECKS: readonly { relation: string; duckdb: string; clickhouse: string }[] = [
-  ...['events', 'rejected_events', 'orders', 'customers', 'products', 'imports', 'import_rejects'].map(
-    (name) => ({ relation: name, duckdb: name, clickhouse: name }),
-  ),
+  ...[
+    'events',
+    'rejected_events',
+    'orders',
+    'customers',
+    'products',
+    'imports',
+    'import_rejects',
+    'quarantined_events',
+    'contract_violations',
+  ].map((name) => ({ relation: name, duckdb: name, clickhouse: name })),
   { relation: 'api keys', duckdb: 'api_keys', clickhouse: 'api_keys FINAL' },
   { relation: 'metadata', duckdb: 'metadata', clickhouse: 'metadata FINAL' },
 ];

@@ -82,7 +82,10 @@ function admin(method: 'GET' | 'POST', url: string, body?: unknown) {
   return ws.server.app.inject({
     method,
     url,
-    headers: { authorization: `Bearer ${ws.adminKey}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${ws.adminKey}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
   });
 }
@@ -111,7 +114,10 @@ describe('contract enforcement at ingest', () => {
     expect(body.success).toBe(true);
     expect(body.accepted).toBe(3);
     expect(body.flagged).toBe(1);
-    expect(body.quarantined.map((q: { messageId: string }) => q.messageId)).toEqual(['bad-1', 'undeclared-1']);
+    expect(body.quarantined.map((q: { messageId: string }) => q.messageId)).toEqual([
+      'bad-1',
+      'undeclared-1',
+    ]);
     const bad = body.quarantined[0];
     expect(bad.contract).toBe('shop-events');
     const rules = bad.violations.map((v: { path: string; rule: string }) => `${v.path}:${v.rule}`).sort();
@@ -149,7 +155,9 @@ describe('contract enforcement at ingest', () => {
 
   it('records violations of flagged and quarantined events for rates and top lists', async () => {
     const top = (await admin('GET', '/v1/contracts/violations/top')).json();
-    const keys = top.items.map((i: { event: string; path: string; rule: string }) => `${i.event}|${i.path}|${i.rule}`);
+    const keys = top.items.map(
+      (i: { event: string; path: string; rule: string }) => `${i.event}|${i.path}|${i.rule}`,
+    );
     expect(keys).toContain('Product Viewed|properties.sku|required');
     expect(keys).toContain('Order Completed|properties.total|minimum');
     const timeline = (await admin('GET', '/v1/contracts/violations/timeline?interval=hour')).json();
@@ -160,7 +168,9 @@ describe('contract enforcement at ingest', () => {
   });
 
   it('stores a retried held event once in quarantine', async () => {
-    await post('/v1/batch', { batch: [order('bad-1', { total: -3, currency: 'GBP', email: 'not-an-email' })] });
+    await post('/v1/batch', {
+      batch: [order('bad-1', { total: -3, currency: 'GBP', email: 'not-an-email' })],
+    });
     await ws.drain();
     const list = (await admin('GET', '/v1/quarantine?status=held')).json();
     expect(list.items.filter((i: { id: string }) => i.id === 'bad-1')).toHaveLength(1);
@@ -193,7 +203,9 @@ describe('contract enforcement at ingest', () => {
       })
     ).json();
     expect(fixed).toMatchObject({ selected: 1, replayed: 1, alreadyStored: 0 });
-    const rows = await ws.rows<{ properties: string }>("SELECT properties FROM events WHERE message_id = 'bad-1'");
+    const rows = await ws.rows<{ properties: string }>(
+      "SELECT properties FROM events WHERE message_id = 'bad-1'",
+    );
     expect(rows).toHaveLength(1);
     expect(JSON.parse(String(rows[0]!.properties))).toEqual({ order_id: 'A2', total: -3, currency: 'GBP' });
     const after = (await admin('GET', '/v1/quarantine/bad-1')).json();

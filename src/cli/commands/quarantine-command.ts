@@ -53,6 +53,12 @@ function filterOf(options: FilterOptions, ids: readonly string[] = []): Quaranti
   return filter as QuarantineFilter;
 }
 
+/** Decisions apply to held events only, whatever --status says. */
+function decisionOptions(options: FilterOptions): FilterOptions {
+  const { status: _status, ...rest } = options;
+  return rest;
+}
+
 /** Every decision names its events: ids, a filter, or --all. A bare `replay` must not touch everything. */
 function assertSelection(filter: QuarantineFilter, all: boolean | undefined, verb: string): void {
   const { status: _status, ...narrowing } = filter;
@@ -110,9 +116,20 @@ export function registerQuarantineCommand(program: Command): void {
           printJson(item);
           return;
         }
-        console.log(`${item.id}  ${item.type} ${item.event ?? ''}  received ${item.receivedAt} from ${item.source}`);
-        console.log(`contract ${item.contract ?? '(none: undeclared)'} ${item.contractVersion ?? ''}  status ${item.status}${item.statusAt ? ` (${item.statusAt} by ${item.statusBy})` : ''}`);
-        printTable(item.violations.map((v) => ({ path: v.path, rule: v.rule, message: v.message, value: v.value ?? '' })));
+        console.log(
+          `${item.id}  ${item.type} ${item.event ?? ''}  received ${item.receivedAt} from ${item.source}`,
+        );
+        console.log(
+          `contract ${item.contract ?? '(none: undeclared)'} ${item.contractVersion ?? ''}  status ${item.status}${item.statusAt ? ` (${item.statusAt} by ${item.statusBy})` : ''}`,
+        );
+        printTable(
+          item.violations.map((v) => ({
+            path: v.path,
+            rule: v.rule,
+            message: v.message,
+            value: v.value ?? '',
+          })),
+        );
         console.log(JSON.stringify(item.payload, null, 2));
       });
     });
@@ -123,18 +140,27 @@ export function registerQuarantineCommand(program: Command): void {
       .description('re-check held events against the contracts now in force; store those that pass'),
   )
     .option('--all', 'every held event')
-    .option('--from-file <file>', 'replay corrected payloads: NDJSON lines {id, payload} (as `quarantine export` writes)')
+    .option(
+      '--from-file <file>',
+      'replay corrected payloads: NDJSON lines {id, payload} (as `quarantine export` writes)',
+    )
     .option('--force', 'store even events that still fail (they are flagged)')
     .option('--dry-run', 'only report what would happen')
     .option('--json', 'print as JSON')
     .action(
       async (
         ids: string[],
-        options: FilterOptions & { all?: boolean; fromFile?: string; force?: boolean; dryRun?: boolean; json?: boolean },
+        options: FilterOptions & {
+          all?: boolean;
+          fromFile?: string;
+          force?: boolean;
+          dryRun?: boolean;
+          json?: boolean;
+        },
       ) => {
         const fixes = options.fromFile ? readFixes(options.fromFile) : undefined;
         const selected = fixes && ids.length === 0 ? [...fixes.keys()] : ids;
-        const filter = filterOf({ ...options, status: undefined }, selected);
+        const filter = filterOf(decisionOptions(options), selected);
         assertSelection(filter, options.all, 'replay');
         await withWorkspaceAccess(workspaceTarget(program.opts()), async (access) => {
           const report = await access.replayQuarantined({
@@ -149,7 +175,9 @@ export function registerQuarantineCommand(program: Command): void {
               `${report.dryRun ? 'dry run: ' : ''}${report.selected} held selected, ${report.replayed} replayed${report.alreadyStored ? ` (${report.alreadyStored} were already stored)` : ''}, ${report.stillFailing.length} still failing`,
             );
             for (const failing of report.stillFailing.slice(0, 20)) {
-              console.log(`  ${failing.id}: ${failing.violations.map((v) => `${v.path} ${v.message}`).join('; ')}`);
+              console.log(
+                `  ${failing.id}: ${failing.violations.map((v) => `${v.path} ${v.message}`).join('; ')}`,
+              );
             }
           }
           if (report.stillFailing.length > 0) process.exitCode = 1;
@@ -157,11 +185,15 @@ export function registerQuarantineCommand(program: Command): void {
       },
     );
 
-  withFilterOptions(quarantine.command('discard [ids...]').description('mark held events discarded (kept on record, never stored)'))
+  withFilterOptions(
+    quarantine
+      .command('discard [ids...]')
+      .description('mark held events discarded (kept on record, never stored)'),
+  )
     .option('--all', 'every held event')
     .option('--json', 'print as JSON')
     .action(async (ids: string[], options: FilterOptions & { all?: boolean; json?: boolean }) => {
-      const filter = filterOf({ ...options, status: undefined }, ids);
+      const filter = filterOf(decisionOptions(options), ids);
       assertSelection(filter, options.all, 'discard');
       await withWorkspaceAccess(workspaceTarget(program.opts()), async (access) => {
         const report = await access.discardQuarantined({ filter });
@@ -170,11 +202,15 @@ export function registerQuarantineCommand(program: Command): void {
       });
     });
 
-  withFilterOptions(quarantine.command('export').description('write selected events with payloads to stdout'), 'held')
+  withFilterOptions(
+    quarantine.command('export').description('write selected events with payloads to stdout'),
+    'held',
+  )
     .addOption(new Option('--format <format>', 'ndjson or csv').choices(['ndjson', 'csv']).default('ndjson'))
     .action(async (options: FilterOptions & { format: 'ndjson' | 'csv' }) => {
       await withWorkspaceAccess(workspaceTarget(program.opts()), async (access) => {
-        for await (const chunk of access.exportQuarantined(filterOf(options), options.format)) process.stdout.write(chunk);
+        for await (const chunk of access.exportQuarantined(filterOf(options), options.format))
+          process.stdout.write(chunk);
       });
     });
 }
@@ -193,9 +229,13 @@ function readFixes(file: string): Map<string, Record<string, unknown>> {
       });
     }
     if (typeof record.id !== 'string' || !record.payload || typeof record.payload !== 'object') {
-      throw new RefineryError('REFINERY_ERR_INVALID_FIELD', `${file}:${index + 1}: each line needs "id" and a "payload" object.`, {
-        field: `${file}:${index + 1}`,
-      });
+      throw new RefineryError(
+        'REFINERY_ERR_INVALID_FIELD',
+        `${file}:${index + 1}: each line needs "id" and a "payload" object.`,
+        {
+          field: `${file}:${index + 1}`,
+        },
+      );
     }
     fixes.set(record.id, record.payload as Record<string, unknown>);
   }

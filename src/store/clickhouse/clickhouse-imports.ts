@@ -156,6 +156,36 @@ export function rejectedEventsCopy(stream: string): CopySpec {
   };
 }
 
+/** Held, replayed and discarded events; a decided row's version is its decision time, as the loader writes it. */
+export const QUARANTINE_COPY: CopySpec = {
+  table: 'quarantine_log',
+  from: 'quarantine_log',
+  columns: [
+    plain('id'),
+    time('received_at'),
+    ...['source', 'type', 'event', 'contract', 'contract_version'].map(plain),
+    ...['violations', 'payload'].map(jsonText),
+    ...['ip', 'user_agent'].map(plain),
+    jsonText('agent'),
+    plain('status'),
+    time('status_at'),
+    plain('status_by'),
+    fixed('version', 'CASE WHEN status_at IS NULL THEN 0 ELSE epoch_ms(status_at) END'),
+    plain('load_seq'),
+  ],
+};
+
+export const CONTRACT_VIOLATIONS_COPY: CopySpec = {
+  table: 'contract_violation_log',
+  from: 'contract_violation_log',
+  columns: [
+    plain('message_id'),
+    time('received_at'),
+    ...['source', 'type', 'event', 'contract', 'outcome', 'path', 'rule', 'message', 'value'].map(plain),
+    plain('load_seq'),
+  ],
+};
+
 export const API_KEYS_COPY: CopySpec = {
   table: 'api_keys',
   from: 'api_keys',
