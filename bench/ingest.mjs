@@ -174,7 +174,15 @@ async function benchRefinery({ dir, key }, label) {
   const port = await freePort();
   const server = spawn(
     process.execPath,
-    [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), bin, 'serve', '--dir', dir, '--port', String(port)],
+    [
+      ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+      bin,
+      'serve',
+      '--dir',
+      dir,
+      '--port',
+      String(port),
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   await waitHealthy(`http://127.0.0.1:${port}/healthz`, server);
@@ -185,7 +193,9 @@ async function benchRefinery({ dir, key }, label) {
   // Give the loader a moment, then report how far behind it is and what the store holds.
   const token = JSON.parse(readFileSync(join(dir, 'data', 'server.json'), 'utf8')).token;
   const stats = async () =>
-    (await fetch(`http://127.0.0.1:${port}/v1/stats`, { headers: { authorization: `Bearer ${token}` } })).json();
+    (
+      await fetch(`http://127.0.0.1:${port}/v1/stats`, { headers: { authorization: `Bearer ${token}` } })
+    ).json();
   const started = Date.now();
   let s = await stats();
   while ((s.loader.lagEvents > 0 || s.loader.pendingSegments > 0) && Date.now() - started < 300_000) {
@@ -217,7 +227,12 @@ try {
   const contractCost = 1 - governed.eventsPerSecond / refinery.eventsPerSecond;
   const rows = [
     ['', 'no-op Fastify', 'Refinery (durable)', 'Refinery + contracts'],
-    ['events/s', baseline.eventsPerSecond.toFixed(0), refinery.eventsPerSecond.toFixed(0), governed.eventsPerSecond.toFixed(0)],
+    [
+      'events/s',
+      baseline.eventsPerSecond.toFixed(0),
+      refinery.eventsPerSecond.toFixed(0),
+      governed.eventsPerSecond.toFixed(0),
+    ],
     ['requests ok', baseline.requests, refinery.requests, governed.requests],
     [
       'non-2xx / errors',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkspaceConfig } from '../config/workspace-config.js';
-import { isRefineryError, RefineryError } from '../core/errors.js';
 import type { ContractSet } from '../contracts/contract-set.js';
+import { isRefineryError, RefineryError } from '../core/errors.js';
 import type {
   EventType,
   FlagRecord,

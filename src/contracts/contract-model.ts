@@ -310,7 +310,11 @@ function modeOf(source: OdcsSource, list: unknown, path: DocumentPath): Contract
   if (value === undefined) return null;
   if (typeof value === 'string' && (CONTRACT_MODES as readonly string[]).includes(value))
     return value as ContractMode;
-  throw invalidAt(source, path, `refinery.mode must be one of ${CONTRACT_MODES.join(', ')}, not ${JSON.stringify(value)}`);
+  throw invalidAt(
+    source,
+    path,
+    `refinery.mode must be one of ${CONTRACT_MODES.join(', ')}, not ${JSON.stringify(value)}`,
+  );
 }
 
 function ownerOf(root: Record<string, unknown>): string | null {

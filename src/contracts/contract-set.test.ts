@@ -53,7 +53,10 @@ describe('ContractSet', () => {
   it('refuses two contracts governing the same event, naming both files and modes', () => {
     let error: unknown;
     try {
-      new ContractSet([contract('a.yaml', checkout, 'enforce'), contract('b.yaml', checkout, 'warn')], 'allow');
+      new ContractSet(
+        [contract('a.yaml', checkout, 'enforce'), contract('b.yaml', checkout, 'warn')],
+        'allow',
+      );
     } catch (caught) {
       error = caught;
     }

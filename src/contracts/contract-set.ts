@@ -94,7 +94,9 @@ export class ContractSet {
   }
 
   findEventBinding(type: EventObjectType, name: string | null): EventBinding | undefined {
-    return (name !== null ? this.events.get(keyOf(type, name)) : undefined) ?? this.events.get(keyOf(type, null));
+    return (
+      (name !== null ? this.events.get(keyOf(type, name)) : undefined) ?? this.events.get(keyOf(type, null))
+    );
   }
 
   findDatasetBinding(dataset: string): DatasetBinding | undefined {
@@ -143,7 +145,8 @@ export class ContractSet {
       const eventName = type === 'track' ? (object.physicalName ?? object.name) : namedOrAll(object);
       const key = keyOf(type, eventName);
       this.refuseConflict(this.events.get(key)?.contract, contract, object, describeKey(type, eventName));
-      const payload = type === 'identify' || type === 'group' ? 'traits' : type === 'alias' ? 'message' : 'properties';
+      const payload =
+        type === 'identify' || type === 'group' ? 'traits' : type === 'alias' ? 'message' : 'properties';
       this.events.set(key, {
         key,
         type,

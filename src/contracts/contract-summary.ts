@@ -1,5 +1,5 @@
-import type { ContractLoadState } from './live-contracts.js';
 import type { ContractSet } from './contract-set.js';
+import type { ContractLoadState } from './live-contracts.js';
 
 export interface GovernedItemSummary {
   /** Schema object name inside the contract. */
@@ -67,7 +67,10 @@ export function summariseContracts(set: ContractSet, load?: ContractLoadState): 
   return { undeclared: set.undeclared, contracts, ...(load ? { load } : {}) };
 }
 
-function counts(object: { properties: readonly { required: boolean; quality: readonly unknown[] }[]; quality: readonly unknown[] }) {
+function counts(object: {
+  properties: readonly { required: boolean; quality: readonly unknown[] }[];
+  quality: readonly unknown[];
+}) {
   return {
     properties: object.properties.length,
     requiredProperties: object.properties.filter((p) => p.required).length,

@@ -34,7 +34,8 @@ export function loadContractFile(file: string, displayName = file): Contract {
   const report = lintContractSource(named);
   const first = report.errors[0];
   if (first) {
-    const more = report.errors.length > 1 ? ` (and ${report.errors.length - 1} more; run refinery contract lint)` : '';
+    const more =
+      report.errors.length > 1 ? ` (and ${report.errors.length - 1} more; run refinery contract lint)` : '';
     throw new RefineryError(
       'REFINERY_ERR_CONTRACT_INVALID',
       `${displayName}:${first.line}: ${first.path ? `${first.path}: ` : ''}${first.message}${more}`,
@@ -56,9 +57,13 @@ export function loadContractSet(workspaceRoot: string, undeclared: UndeclaredEve
       contracts.push(loadContractFile(file, relative(workspaceRoot, file)));
     } catch (error) {
       if (isRefineryError(error)) throw error;
-      throw new RefineryError('REFINERY_ERR_CONTRACT_INVALID', `${relative(workspaceRoot, file)}: ${String(error)}`, {
-        field: relative(workspaceRoot, file),
-      });
+      throw new RefineryError(
+        'REFINERY_ERR_CONTRACT_INVALID',
+        `${relative(workspaceRoot, file)}: ${String(error)}`,
+        {
+          field: relative(workspaceRoot, file),
+        },
+      );
     }
   }
   return new ContractSet(contracts, undeclared);

@@ -42,7 +42,9 @@ export function parseOdcsText(text: string, file: string): OdcsSource {
       line = lineOfNode(node) ?? line;
       for (const step of path) {
         if (isMap(node)) {
-          const pair = node.items.find((item) => String((item.key as { value?: unknown })?.value) === String(step));
+          const pair = node.items.find(
+            (item) => String((item.key as { value?: unknown })?.value) === String(step),
+          );
           if (!pair) break;
           line = lineOfNode(pair.key) ?? line;
           node = pair.value;

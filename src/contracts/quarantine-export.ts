@@ -1,7 +1,17 @@
 import type { QuarantinedEventRow, QuarantineFilter, Store } from '../store/store.js';
 
 const PAGE = 1000;
-const CSV_COLUMNS = ['id', 'received_at', 'source', 'type', 'event', 'contract', 'status', 'violations', 'payload'];
+const CSV_COLUMNS = [
+  'id',
+  'received_at',
+  'source',
+  'type',
+  'event',
+  'contract',
+  'status',
+  'violations',
+  'payload',
+];
 
 /**
  * The selected quarantined events, payload included, one line each: NDJSON objects that

@@ -81,7 +81,15 @@ export async function replayQuarantined(
       const violations = overridden.get(row.id);
       if (violations) lines.push(JSON.stringify(flagRecordOf(row, violations)));
     }
-    lines.push(JSON.stringify(statusRecord(chunk.map((row) => row.id), 'replayed', context.by)));
+    lines.push(
+      JSON.stringify(
+        statusRecord(
+          chunk.map((row) => row.id),
+          'replayed',
+          context.by,
+        ),
+      ),
+    );
     inserted += await loadDecision(context, lines);
   }
   return {
@@ -118,7 +126,9 @@ export async function getQuarantinedOrThrow(store: Store, id: string): Promise<Q
 
 /** The fields governance checks, read from a held payload. */
 export function governedMessageOf(payload: Record<string, unknown>, fallbackType: string): GovernedMessage {
-  const type = (EVENT_TYPES as readonly string[]).includes(String(payload.type)) ? payload.type : fallbackType;
+  const type = (EVENT_TYPES as readonly string[]).includes(String(payload.type))
+    ? payload.type
+    : fallbackType;
   return {
     type: type as EventType,
     event: typeof payload.event === 'string' ? payload.event : null,
@@ -149,7 +159,8 @@ async function selectHeld(
 function requestRecordOf(row: QuarantinedEventRow): RequestRecord {
   const payload = row.payload ?? {};
   // Messages without their own id were held under the id storage would have given them; keep it.
-  const body = typeof payload.messageId === 'string' && payload.messageId ? payload : { ...payload, messageId: row.id };
+  const body =
+    typeof payload.messageId === 'string' && payload.messageId ? payload : { ...payload, messageId: row.id };
   return {
     k: 'q',
     rid: `replay-${row.id}`,

@@ -17,7 +17,8 @@ ${properties}`;
   return compileRecordValidator(contract.objects[0]!.properties, 'properties');
 }
 
-const rulesOf = (violations: { path: string; rule: string }[]) => violations.map((v) => `${v.path}:${v.rule}`);
+const rulesOf = (violations: { path: string; rule: string }[]) =>
+  violations.map((v) => `${v.path}:${v.rule}`);
 
 describe('compileRecordValidator', () => {
   it('checks logical types, and lets optional fields be null or absent', () => {
@@ -29,7 +30,11 @@ describe('compileRecordValidator', () => {
         logicalType: boolean`);
     expect(validate({})).toEqual([]);
     expect(validate({ n: null, s: null, b: null })).toEqual([]);
-    expect(rulesOf(validate({ n: 1.5, s: 3, b: 'yes' }))).toEqual(['properties.n:type', 'properties.s:type', 'properties.b:type']);
+    expect(rulesOf(validate({ n: 1.5, s: 3, b: 'yes' }))).toEqual([
+      'properties.n:type',
+      'properties.s:type',
+      'properties.b:type',
+    ]);
   });
 
   it('reports a required field that is missing or null', () => {
@@ -59,7 +64,9 @@ describe('compileRecordValidator', () => {
         logicalType: string
         logicalTypeOptions:
           format: uuid`);
-    expect(validate({ code: 'EUR', note: 'abc', email: 'a@b.co', id: '3b241101-e2bb-4255-8caf-4136c566a962' })).toEqual([]);
+    expect(
+      validate({ code: 'EUR', note: 'abc', email: 'a@b.co', id: '3b241101-e2bb-4255-8caf-4136c566a962' }),
+    ).toEqual([]);
     expect(rulesOf(validate({ code: 'eur', note: 'abcdef', email: 'a', id: 'x' })).sort()).toEqual([
       'properties.code:pattern',
       'properties.email:format',

@@ -23,7 +23,10 @@ export async function violationRates(
     store.governance.eventTimeline(options),
     store.governance.violationTimeline(options),
   ]);
-  const points = new Map<string, { bucket: string; event: string; stored: number; flagged: number; quarantined: number }>();
+  const points = new Map<
+    string,
+    { bucket: string; event: string; stored: number; flagged: number; quarantined: number }
+  >();
   const pointOf = (bucket: string, event: string) => {
     const key = `${bucket}\u0000${event}`;
     let point = points.get(key);

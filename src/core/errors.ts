@@ -118,7 +118,8 @@ export const ERROR_CATALOGUE = {
   },
   REFINERY_ERR_CONTRACT_INVALID: {
     status: 400,
-    summary: 'A data contract is not valid ODCS v3 YAML, or Refinery cannot use it; the message names file and line.',
+    summary:
+      'A data contract is not valid ODCS v3 YAML, or Refinery cannot use it; the message names file and line.',
   },
   REFINERY_ERR_CONTRACT_NOT_ODCS: {
     status: 400,
@@ -135,7 +136,8 @@ export const ERROR_CATALOGUE = {
   },
   REFINERY_ERR_CONTRACT_FILTER: {
     status: 400,
-    summary: 'The row filter given to `contract test` is not a valid expression over the data (e.g. an unknown column).',
+    summary:
+      'The row filter given to `contract test` is not a valid expression over the data (e.g. an unknown column).',
   },
   REFINERY_ERR_QUARANTINE_NOT_FOUND: { status: 404, summary: 'No quarantined event with that id.' },
   REFINERY_ERR_STORE: { status: 500, summary: 'The store engine failed; the cause is attached.' },

@@ -134,9 +134,17 @@ export interface GovernanceRepository {
   ): Promise<QuarantinedEventRow[]>;
   countQuarantined(filter: QuarantineFilter): Promise<StatusCount[]>;
   /** Quarantined and flagged events per bucket and event name. */
-  violationTimeline(options: { interval: 'hour' | 'day'; from?: Date; to?: Date }): Promise<ViolationTimelinePoint[]>;
+  violationTimeline(options: {
+    interval: 'hour' | 'day';
+    from?: Date;
+    to?: Date;
+  }): Promise<ViolationTimelinePoint[]>;
   /** Stored events per bucket and event name (named as in the violation timeline), for violation rates. */
-  eventTimeline(options: { interval: 'hour' | 'day'; from?: Date; to?: Date }): Promise<{ bucket: string; event: string; count: number }[]>;
+  eventTimeline(options: {
+    interval: 'hour' | 'day';
+    from?: Date;
+    to?: Date;
+  }): Promise<{ bucket: string; event: string; count: number }[]>;
   /** The most frequent (contract, event, path, rule) violations, quarantined and flagged together. */
   topViolations(options: { limit: number; from?: Date }): Promise<ViolationCount[]>;
 }

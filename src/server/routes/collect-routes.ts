@@ -37,7 +37,8 @@ const acceptedSchema = {
     flagged: { type: 'integer', description: 'Stored events that broke a contract in warn mode.' },
     quarantined: {
       type: 'array',
-      description: 'Events an enforced contract held in quarantine: durable, not stored as events, replayable.',
+      description:
+        'Events an enforced contract held in quarantine: durable, not stored as events, replayable.',
       items: {
         type: 'object',
         properties: {

@@ -48,7 +48,10 @@ const decisionBody = {
   properties: {
     ids: { type: 'array', items: { type: 'string' } },
     filter: filterQuery,
-    force: { type: 'boolean', description: 'Store events that still break their contract (they are flagged).' },
+    force: {
+      type: 'boolean',
+      description: 'Store events that still break their contract (they are flagged).',
+    },
     dryRun: { type: 'boolean' },
     all: { type: 'boolean', description: 'Every held event (when neither ids nor a filter is given).' },
     fixes: {
@@ -76,7 +79,9 @@ export function registerContractRoutes(app: FastifyInstance, deps: ContractRoute
 
     scope.get(
       '/v1/contracts',
-      { schema: { tags: ['contracts'], summary: 'Contracts in force and what they govern', security: admin } },
+      {
+        schema: { tags: ['contracts'], summary: 'Contracts in force and what they govern', security: admin },
+      },
       async () => summariseContracts(deps.contracts.current, deps.contracts.status),
     );
 
@@ -153,7 +158,11 @@ export function registerContractRoutes(app: FastifyInstance, deps: ContractRoute
           security: admin,
           querystring: {
             ...filterQuery,
-            properties: { ...filterQuery.properties, limit: { type: 'integer' }, offset: { type: 'integer' } },
+            properties: {
+              ...filterQuery.properties,
+              limit: { type: 'integer' },
+              offset: { type: 'integer' },
+            },
           },
         },
       },
@@ -175,7 +184,10 @@ export function registerContractRoutes(app: FastifyInstance, deps: ContractRoute
           tags: ['quarantine'],
           summary: 'Every selected quarantined event with its payload, as NDJSON (default) or CSV',
           security: admin,
-          querystring: { ...filterQuery, properties: { ...filterQuery.properties, format: { enum: ['ndjson', 'csv'] } } },
+          querystring: {
+            ...filterQuery,
+            properties: { ...filterQuery.properties, format: { enum: ['ndjson', 'csv'] } },
+          },
         },
       },
       async (request, reply) => {
@@ -188,7 +200,9 @@ export function registerContractRoutes(app: FastifyInstance, deps: ContractRoute
 
     scope.get(
       '/v1/quarantine/:id',
-      { schema: { tags: ['quarantine'], summary: 'One quarantined event with its payload', security: admin } },
+      {
+        schema: { tags: ['quarantine'], summary: 'One quarantined event with its payload', security: admin },
+      },
       async (request) => getQuarantinedOrThrow(deps.store, (request.params as { id: string }).id),
     );
 
@@ -248,7 +262,9 @@ function decisionOf(raw: unknown): {
   const filter = filterOf((body.filter as Record<string, unknown>) ?? {});
   const ids = body.ids;
   if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => typeof id === 'string'))) {
-    throw new RefineryError('REFINERY_ERR_INVALID_FIELD', 'ids must be an array of strings.', { field: 'ids' });
+    throw new RefineryError('REFINERY_ERR_INVALID_FIELD', 'ids must be an array of strings.', {
+      field: 'ids',
+    });
   }
   if (ids === undefined && Object.keys(filter).length === 0 && body.all !== true) {
     throw new RefineryError(
@@ -268,9 +284,13 @@ function decisionOf(raw: unknown): {
     for (const [index, fix] of body.fixes.entries()) {
       const { id, payload } = (fix ?? {}) as { id?: unknown; payload?: unknown };
       if (typeof id !== 'string' || !payload || typeof payload !== 'object' || Array.isArray(payload)) {
-        throw new RefineryError('REFINERY_ERR_INVALID_FIELD', `fixes[${index}] needs an id and a payload object.`, {
-          field: `fixes[${index}]`,
-        });
+        throw new RefineryError(
+          'REFINERY_ERR_INVALID_FIELD',
+          `fixes[${index}] needs an id and a payload object.`,
+          {
+            field: `fixes[${index}]`,
+          },
+        );
       }
       fixes.set(id, payload as Record<string, unknown>);
     }
@@ -284,7 +304,8 @@ function decisionOf(raw: unknown): {
 }
 
 function filterOf(query: Record<string, unknown>): QuarantineFilter {
-  const text = (key: string) => (typeof query[key] === 'string' && query[key] !== '' ? (query[key] as string) : undefined);
+  const text = (key: string) =>
+    typeof query[key] === 'string' && query[key] !== '' ? (query[key] as string) : undefined;
   const status = text('status');
   if (status !== undefined && !STATUSES.includes(status)) {
     throw new RefineryError('REFINERY_ERR_INVALID_FIELD', `status must be one of ${STATUSES.join(', ')}.`, {
@@ -316,7 +337,9 @@ function limitOf(request: FastifyRequest, fallback: number, max: number): number
 function parseDate(value: string, field: string): Date {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) {
-    throw new RefineryError('REFINERY_ERR_INVALID_FIELD', `${field} must be an ISO 8601 date-time.`, { field });
+    throw new RefineryError('REFINERY_ERR_INVALID_FIELD', `${field} must be an ISO 8601 date-time.`, {
+      field,
+    });
   }
   return date;
 }

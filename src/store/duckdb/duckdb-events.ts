@@ -1,3 +1,4 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type {
   BatchLoadReport,
   EventBatch,
@@ -6,7 +7,6 @@ import type {
   NamedCount,
   TimelinePoint,
 } from '../store.js';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { type DuckDbSession, readOn, rowsOf, runOn } from './duckdb-session.js';
 import { EXPAND_SEGMENT_SQL, READ_SEGMENT_SQL } from './duckdb-wal-sql.js';
 
@@ -165,7 +165,9 @@ export class DuckDbEvents implements EventRepository {
   }
 }
 
-const VIOLATIONS_SHAPE = JSON.stringify([{ path: 'VARCHAR', rule: 'VARCHAR', message: 'VARCHAR', value: 'VARCHAR' }]);
+const VIOLATIONS_SHAPE = JSON.stringify([
+  { path: 'VARCHAR', rule: 'VARCHAR', message: 'VARCHAR', value: 'VARCHAR' },
+]);
 
 /**
  * Quarantine, flag and status lines of the segment in `wal_lines`, inside the loader's transaction.

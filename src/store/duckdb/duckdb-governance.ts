@@ -61,7 +61,11 @@ export class DuckDbGovernance implements GovernanceRepository {
     );
   }
 
-  violationTimeline(options: { interval: 'hour' | 'day'; from?: Date; to?: Date }): Promise<ViolationTimelinePoint[]> {
+  violationTimeline(options: {
+    interval: 'hour' | 'day';
+    from?: Date;
+    to?: Date;
+  }): Promise<ViolationTimelinePoint[]> {
     const { where, params } = timeRange(options);
     return this.reader.all<ViolationTimelinePoint>(
       `SELECT date_trunc('${unitOf(options.interval)}', received_at) AS bucket, ${EVENT_LABEL} AS event, outcome,
@@ -116,7 +120,8 @@ function whereOf(filter: QuarantineFilter): { where: string; params: SqlParam[] 
   if (filter.to) add((p) => `received_at < ${p}::TIMESTAMPTZ`, filter.to.toISOString());
   if (filter.rule) {
     add(
-      (p) => `id IN (SELECT message_id FROM contract_violation_log WHERE outcome = 'quarantined' AND rule = ${p})`,
+      (p) =>
+        `id IN (SELECT message_id FROM contract_violation_log WHERE outcome = 'quarantined' AND rule = ${p})`,
       filter.rule,
     );
   }
