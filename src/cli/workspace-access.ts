@@ -234,6 +234,7 @@ class DirectAccess implements WorkspaceAccess {
         target: request.target,
         ...(request.format ? { format: request.format as never } : {}),
         map: [...request.map],
+        contracts: this.contractSet(),
       },
       onProgress,
     );

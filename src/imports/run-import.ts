@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import type { ContractSet } from '../contracts/contract-set.js';
 import { RefineryError } from '../core/errors.js';
 import type {
   ImportFormat,
   ImportProgress,
   ImportReport,
+  ImportRowCheck,
   ImportSpec,
   ImportTarget,
 } from '../store/import-types.js';
@@ -26,6 +28,8 @@ export interface ImportRequest {
   /** `source` of imported events; defaults to `import:<fileName>`. */
   readonly source?: string;
   readonly now?: Date;
+  /** The workspace's contracts: a dataset contract in enforce mode refuses the rows that break it. */
+  readonly contracts?: ContractSet;
 }
 
 export interface ImportPlan {
@@ -66,6 +70,7 @@ export async function planImport(store: Store, request: ImportRequest): Promise<
       mapping,
       source: request.source ?? `import:${fileName}`,
       startedAt,
+      ...rowCheckOf(request),
     },
     columns,
     unmappedColumns,
@@ -83,6 +88,31 @@ export async function runImport(
 ): Promise<ImportReport> {
   const plan = await planImport(store, request);
   return store.imports.run(plan.spec, onProgress);
+}
+
+/**
+ * A dataset contract in `enforce` mode turns into a row check: a row that breaks it is refused with the
+ * contract, the field and the rule as its reason (kept with its line in the import rejects). `warn` and
+ * `off` contracts do not refuse rows; `refinery contract test` reports on them.
+ */
+function rowCheckOf(request: ImportRequest): { rowCheck?: ImportRowCheck } {
+  if (request.target === 'events') return {};
+  const binding = request.contracts?.findDatasetBinding(request.target);
+  if (!binding || binding.mode !== 'enforce') return {};
+  return {
+    rowCheck(row) {
+      const violations = binding.validate(row);
+      if (violations.length === 0) return null;
+      return {
+        field: violations[0]!.path || null,
+        reason: violations
+          .map(
+            (v) => `contract ${binding.contract.id}: ${v.path} ${v.message}${v.value ? ` (${v.value})` : ''}`,
+          )
+          .join('; '),
+      };
+    },
+  };
 }
 
 /** Sortable by time, unique enough for one workspace: `imp_20240301T101500_3fa9c2`. */

@@ -4,6 +4,14 @@ export type ImportTarget = (typeof IMPORT_TARGETS)[number];
 export const IMPORT_FORMATS = ['csv', 'tsv', 'ndjson', 'json', 'parquet'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
+/**
+ * A per-row check beyond the target's own (a dataset contract in enforce mode): given a valid row keyed by
+ * field name, returns why it must be refused, or null. Refused rows go to the import rejects with their line.
+ */
+export type ImportRowCheck = (
+  row: Readonly<Record<string, unknown>>,
+) => { readonly field: string | null; readonly reason: string } | null;
+
 export interface ImportSpec {
   readonly importId: string;
   readonly file: string;
@@ -15,6 +23,7 @@ export interface ImportSpec {
   readonly mapping: Readonly<Record<string, string>>;
   readonly source: string;
   readonly startedAt: Date;
+  readonly rowCheck?: ImportRowCheck;
 }
 
 export interface ImportRejectRow {

@@ -4,6 +4,7 @@ import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
 import type { KeyRing } from '../../access/api-keys.js';
+import type { ContractSet } from '../../contracts/contract-set.js';
 import { RefineryError } from '../../core/errors.js';
 import { runImport } from '../../imports/run-import.js';
 import {
@@ -19,6 +20,8 @@ export interface ImportRouteDeps {
   readonly store: Store;
   readonly keys: KeyRing;
   readonly uploadsDir: string;
+  /** Dataset contracts in enforce mode refuse the rows that break them. */
+  readonly contracts: { readonly current: ContractSet };
 }
 
 const MAX_UPLOAD_BYTES = 10 * 1024 * 1024 * 1024;
@@ -100,6 +103,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
             target: query.as as ImportTarget,
             ...(query.format ? { format: query.format as ImportFormat } : {}),
             map: query.map === undefined ? [] : Array.isArray(query.map) ? query.map : [query.map],
+            contracts: deps.contracts.current,
           });
         } finally {
           rmSync(folder, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import type {
   ImportRejectRow,
   ImportReport,
   ImportRepository,
+  ImportRowCheck,
   ImportSpec,
   ImportTarget,
 } from '../import-types.js';
@@ -144,6 +145,7 @@ const T = {
   jsonRead: 'refinery_import_json',
   rows: 'refinery_import_rows',
   checked: 'refinery_import_checked',
+  contractRefusals: 'refinery_import_contract_refusals',
 } as const;
 
 const EVENT_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'];
@@ -283,6 +285,7 @@ export class DuckDbImports implements ImportRepository {
         await withProgress(c, runOn(c, checkSql(spec, staged)), (f) =>
           progress.emit('validating', 0.6 + 0.2 * f),
         );
+        if (spec.rowCheck) await applyRowCheck(c, spec, spec.rowCheck);
         progress.emit('writing', 0.8);
         const report = await withProgress(c, this.write(c, spec, staged), (f) =>
           progress.emit('writing', 0.8 + 0.19 * f),
@@ -690,6 +693,49 @@ function checkSql(spec: ImportSpec, staged: StagedFile): string {
       CASE WHEN duplicate IS NOT NULL THEN ${key ? sqlString(key.field) : 'NULL'}
            ELSE found[1].field END AS field
     FROM keyed`;
+}
+
+const ROW_CHECK_PAGE = 50_000;
+
+/**
+ * Runs a row check (a dataset contract) over the rows that passed the target's own checks, page by page in
+ * line order, and marks the refused ones not ok with the check's reason, so they land in the rejects.
+ */
+async function applyRowCheck(c: DuckDBConnection, spec: ImportSpec, check: ImportRowCheck): Promise<void> {
+  const fields = TARGETS[spec.target].fields.map((f) => f.name);
+  await runOn(
+    c,
+    `CREATE OR REPLACE TEMP TABLE ${T.contractRefusals} (line BIGINT, reason VARCHAR, field VARCHAR)`,
+  );
+  let after = -1;
+  for (;;) {
+    const rows = rowsOf<Record<string, unknown>>(
+      await readOn(
+        c,
+        `SELECT line, ${fields.map((name) => `f_${name} AS "${name}"`).join(', ')}
+         FROM ${T.checked} WHERE ok AND line > $1 ORDER BY line LIMIT ${ROW_CHECK_PAGE}`,
+        [after],
+      ),
+    );
+    const refused: string[] = [];
+    for (const row of rows) {
+      const { line, ...values } = row;
+      const problem = check(values);
+      if (problem) {
+        refused.push(
+          `(${Number(line)}, ${sqlString(problem.reason)}, ${problem.field === null ? 'NULL' : sqlString(problem.field)})`,
+        );
+      }
+    }
+    if (refused.length > 0) await runOn(c, `INSERT INTO ${T.contractRefusals} VALUES ${refused.join(', ')}`);
+    if (rows.length < ROW_CHECK_PAGE) break;
+    after = Number(rows[rows.length - 1]!.line);
+  }
+  await runOn(
+    c,
+    `UPDATE ${T.checked} SET ok = false, reason = r.reason, field = r.field
+     FROM ${T.contractRefusals} r WHERE ${T.checked}.line = r.line`,
+  );
 }
 
 function problem(condition: string, field: string, reason: string): string {
