@@ -1,17 +1,26 @@
 import { ApiError, errorFromResponse, toApiError } from './api-error.js';
 import type {
   ApiKey,
+  ContractsResponse,
   CreatedKey,
   CreateKeyRequest,
+  DiscardReport,
   ItemsResponse,
   NamedCount,
+  QuarantineDecisionRequest,
+  QuarantinedEventDetail,
+  QuarantineFilter,
+  QuarantineListResponse,
   QueryResponse,
   RejectedEvent,
+  ReplayReport,
   Source,
   StatsResponse,
   TailResponse,
   TimelineInterval,
   TimelineResponse,
+  ViolationCount,
+  ViolationTimelineResponse,
 } from './api-types.js';
 
 export interface RequestOptions {
@@ -77,5 +86,27 @@ export function createApiClient(key: string, onUnauthorized: (message: string) =
       call<{ revoked: boolean }>(`/v1/keys/${encodeURIComponent(id)}`, { method: 'DELETE' }),
     query: (sql: string, signal?: AbortSignal) =>
       call<QueryResponse>('/v1/query', { method: 'POST', body: { sql }, signal }),
+    contracts: (signal?: AbortSignal) => call<ContractsResponse>('/v1/contracts', { signal }),
+    reloadContracts: () => call<ContractsResponse>('/v1/contracts/reload', { method: 'POST' }),
+    violationTimeline: (interval: TimelineInterval, from: string | undefined, signal?: AbortSignal) => {
+      const params = new URLSearchParams({ interval });
+      if (from) params.set('from', from);
+      return call<ViolationTimelineResponse>(`/v1/contracts/violations/timeline?${params}`, { signal });
+    },
+    topViolations: (limit: number, signal?: AbortSignal) =>
+      call<ItemsResponse<ViolationCount>>(`/v1/contracts/violations/top?limit=${limit}`, { signal }),
+    quarantine: (filter: QuarantineFilter, page: { limit: number; offset: number }, signal?: AbortSignal) => {
+      const params = new URLSearchParams();
+      for (const [name, value] of Object.entries(filter)) if (value) params.set(name, value);
+      params.set('limit', String(page.limit));
+      params.set('offset', String(page.offset));
+      return call<QuarantineListResponse>(`/v1/quarantine?${params}`, { signal });
+    },
+    quarantinedEvent: (id: string, signal?: AbortSignal) =>
+      call<QuarantinedEventDetail>(`/v1/quarantine/${encodeURIComponent(id)}`, { signal }),
+    replayQuarantined: (body: QuarantineDecisionRequest) =>
+      call<ReplayReport>('/v1/quarantine/replay', { method: 'POST', body }),
+    discardQuarantined: (body: QuarantineDecisionRequest) =>
+      call<DiscardReport>('/v1/quarantine/discard', { method: 'POST', body }),
   };
 }

@@ -2,8 +2,10 @@ import { useMemo } from 'react';
 import { createApiClient } from './api-client.js';
 import { ApiContext } from './api-context.js';
 import { AppHeader } from './components/app-header.js';
+import { ContractsPage } from './pages/contracts-page.js';
 import { LivePage } from './pages/live-page.js';
 import { OverviewPage } from './pages/overview-page.js';
+import { QuarantinePage } from './pages/quarantine-page.js';
 import { QueryPage } from './pages/query-page.js';
 import { SourcesPage } from './pages/sources-page.js';
 import { useHashTab } from './use-hash-tab.js';
@@ -35,6 +37,8 @@ export function SignedInApp({ apiKey, workspace, onUnauthorized, onSignOut }: Si
           {tab === 'live' ? <LivePage /> : null}
           {tab === 'sources' ? <SourcesPage /> : null}
           {tab === 'query' ? <QueryPage /> : null}
+          {tab === 'contracts' ? <ContractsPage /> : null}
+          {tab === 'quarantine' ? <QuarantinePage /> : null}
         </main>
       </div>
     </ApiContext.Provider>

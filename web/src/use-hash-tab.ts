@@ -5,6 +5,8 @@ export const TABS = [
   { id: 'live', label: 'Live' },
   { id: 'sources', label: 'Sources & keys' },
   { id: 'query', label: 'Query' },
+  { id: 'contracts', label: 'Contracts' },
+  { id: 'quarantine', label: 'Quarantine' },
 ] as const;
 
 export type TabId = (typeof TABS)[number]['id'];
@@ -14,8 +16,8 @@ function tabFromHash(): TabId {
   return TABS.find((tab) => tab.id === hash)?.id ?? 'overview';
 }
 
-/** The selected tab, kept in `location.hash` so reloads and the back button work. */
-export function useHashTab(): [TabId, (tab: TabId) => void] {
+/** The selected tab, kept in `location.hash` (`#contracts`, `#quarantine?rule=required`) so reloads and back work. */
+export function useHashTab(): [TabId, (tab: TabId | string) => void] {
   const [tab, setTab] = useState<TabId>(tabFromHash);
 
   useEffect(() => {
@@ -24,9 +26,12 @@ export function useHashTab(): [TabId, (tab: TabId) => void] {
     return () => window.removeEventListener('hashchange', onHashChange);
   }, []);
 
-  const select = useCallback((next: TabId) => {
-    if (`#${next}` !== window.location.hash) window.location.hash = next;
-    setTab(next);
+  // A page may link to another tab by name (`#quarantine?rule=required` arrives as 'quarantine').
+  const select = useCallback((next: TabId | string) => {
+    const known = TABS.find((item) => item.id === next);
+    if (!known) return;
+    if (`#${known.id}` !== window.location.hash) window.location.hash = known.id;
+    setTab(known.id);
   }, []);
 
   return [tab, select];
