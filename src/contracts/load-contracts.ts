@@ -29,8 +29,7 @@ export function contractFolderFingerprint(folder: string): string {
 
 /** Reads, lints and compiles one contract file; throws a RefineryError naming file and line. */
 export function loadContractFile(file: string, displayName = file): Contract {
-  const source = readOdcsFile(file);
-  const named = { ...source, file: displayName };
+  const named = readOdcsFile(file, displayName);
   const report = lintContractSource(named);
   const first = report.errors[0];
   if (first) {

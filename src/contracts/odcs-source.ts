@@ -62,15 +62,16 @@ export function parseOdcsText(text: string, file: string): OdcsSource {
   };
 }
 
-export function readOdcsFile(file: string): OdcsSource {
+/** Reads and parses a contract file; `displayName` (e.g. a workspace-relative path) is what messages name. */
+export function readOdcsFile(file: string, displayName = file): OdcsSource {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new RefineryError('REFINERY_ERR_CONTRACT_NOT_FOUND', `Cannot read contract ${file}.`, {
-      field: file,
+    throw new RefineryError('REFINERY_ERR_CONTRACT_NOT_FOUND', `Cannot read contract ${displayName}.`, {
+      field: displayName,
       cause: error,
     });
   }
-  return parseOdcsText(text, file);
+  return parseOdcsText(text, displayName);
 }
