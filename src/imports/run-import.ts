@@ -98,7 +98,7 @@ export async function runImport(
 function rowCheckOf(request: ImportRequest): { rowCheck?: ImportRowCheck } {
   if (request.target === 'events') return {};
   const binding = request.contracts?.findDatasetBinding(request.target);
-  if (!binding || binding.mode !== 'enforce') return {};
+  if (binding?.mode !== 'enforce') return {};
   return {
     rowCheck(row) {
       const violations = binding.validate(row);
