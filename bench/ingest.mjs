@@ -1,6 +1,6 @@
 // bench:ingest — durable ingest throughput against a no-op Fastify ceiling measured in the same run.
 // Usage: npm run bench:ingest [-- --seconds 15 --connections 64 --batch 100]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -154,6 +154,24 @@ ${['Product Viewed', 'Product Added']
   )
   .join('')}`;
 
+/** The mean of several runs of one configuration (latencies and RSS: the worse run). */
+function meanOf(runs) {
+  const mean = (key) => runs.reduce((sum, run) => sum + run[key], 0) / runs.length;
+  const worst = (key) => Math.max(...runs.map((run) => run[key]));
+  return {
+    eventsPerSecond: mean('eventsPerSecond'),
+    requests: runs.reduce((sum, run) => sum + run.requests, 0),
+    non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    p50: worst('p50'),
+    p99: worst('p99'),
+    rss: worst('rss'),
+    stored: runs.at(-1).stored,
+    quarantined: runs.reduce((sum, run) => sum + (run.quarantined ?? 0), 0),
+    catchUpSeconds: worst('catchUpSeconds'),
+  };
+}
+
 async function makeWorkspace(withContracts) {
   const dir = mkdtempSync(join(tmpdir(), 'refinery-bench-'));
   await run([bin, 'init', dir]);
@@ -220,8 +238,21 @@ try {
   const baseline = await load(`http://127.0.0.1:${noopPort}/v1/batch`, {});
   noopServer.kill('SIGTERM');
 
-  const refinery = await benchRefinery(plainWorkspace, 'without contracts');
-  const governed = await benchRefinery(governedWorkspace, 'with contracts enforced on every event');
+  // A-B-B-A: each configuration runs once early and once late, so disk write-back left by one run and
+  // other drift on a shared machine weigh on both alike; each run starts after a sync.
+  const plainRuns = [];
+  const governedRuns = [];
+  for (const [runs, workspace, label] of [
+    [plainRuns, plainWorkspace, 'without contracts'],
+    [governedRuns, governedWorkspace, 'with contracts enforced on every event'],
+    [governedRuns, governedWorkspace, 'with contracts enforced on every event'],
+    [plainRuns, plainWorkspace, 'without contracts'],
+  ]) {
+    spawnSync('sync');
+    runs.push(await benchRefinery(workspace, label));
+  }
+  const refinery = meanOf(plainRuns);
+  const governed = meanOf(governedRuns);
 
   const ratio = refinery.eventsPerSecond / baseline.eventsPerSecond;
   const contractCost = 1 - governed.eventsPerSecond / refinery.eventsPerSecond;
@@ -252,6 +283,9 @@ try {
   );
   console.log(
     `with contracts on every event: ${governed.eventsPerSecond.toFixed(0)} events/s; validation costs ${(contractCost * 100).toFixed(1)} % of throughput (${governed.quarantined} quarantined)`,
+  );
+  console.log(
+    `single runs (events/s): without contracts ${plainRuns.map((r) => r.eventsPerSecond.toFixed(0)).join(', ')}; with contracts ${governedRuns.map((r) => r.eventsPerSecond.toFixed(0)).join(', ')}`,
   );
   console.log(
     `store after the runs: ${refinery.stored} / ${governed.stored} events; loader caught up ${refinery.catchUpSeconds.toFixed(1)} s / ${governed.catchUpSeconds.toFixed(1)} s after the load stopped`,

@@ -70,6 +70,9 @@ const ACCEPT: EventVerdict = {
  */
 export class ContractSet {
   private readonly events = new Map<string, EventBinding>();
+  // Per call type: bindings by event/page name, and the one for every call of the type. Looked up on every
+  // event, so without building a key string.
+  private readonly byType = new Map<string, { named: Map<string, EventBinding>; all?: EventBinding }>();
   private readonly datasets = new Map<string, DatasetBinding>();
 
   constructor(
@@ -94,9 +97,9 @@ export class ContractSet {
   }
 
   findEventBinding(type: EventObjectType, name: string | null): EventBinding | undefined {
-    return (
-      (name !== null ? this.events.get(keyOf(type, name)) : undefined) ?? this.events.get(keyOf(type, null))
-    );
+    const bindings = this.byType.get(type);
+    if (!bindings) return undefined;
+    return (name !== null ? bindings.named.get(name) : undefined) ?? bindings.all;
   }
 
   findDatasetBinding(dataset: string): DatasetBinding | undefined {
@@ -147,7 +150,7 @@ export class ContractSet {
       this.refuseConflict(this.events.get(key)?.contract, contract, object, describeKey(type, eventName));
       const payload =
         type === 'identify' || type === 'group' ? 'traits' : type === 'alias' ? 'message' : 'properties';
-      this.events.set(key, {
+      const binding: EventBinding = {
         key,
         type,
         eventName,
@@ -156,7 +159,15 @@ export class ContractSet {
         mode,
         payload,
         validate: compileRecordValidator(object.properties, payload === 'message' ? '' : payload),
-      });
+      };
+      this.events.set(key, binding);
+      let bindings = this.byType.get(type);
+      if (!bindings) {
+        bindings = { named: new Map() };
+        this.byType.set(type, bindings);
+      }
+      if (eventName === null) bindings.all = binding;
+      else bindings.named.set(eventName, binding);
       return;
     }
     const dataset = object.physicalName ?? object.name;
