@@ -226,6 +226,24 @@ async function benchRefinery({ dir, key }, label) {
   return { ...result, rss, stored: s.events.total, quarantined: s.ingest.quarantinedTotal, catchUpSeconds };
 }
 
+/**
+ * The validator's own CPU time per event, measured in-process on the bench events: steadier than the
+ * difference of two noisy throughput runs on a shared machine, and comparable with the time one core has
+ * per event at the measured rate.
+ */
+async function validationNanosPerEvent() {
+  const { readContract } = await import('../dist/contracts/contract-model.js');
+  const { ContractSet } = await import('../dist/contracts/contract-set.js');
+  const { parseOdcsText } = await import('../dist/contracts/odcs-source.js');
+  const set = new ContractSet([readContract(parseOdcsText(BENCH_CONTRACT, 'bench.odcs.yaml'))], 'quarantine');
+  const messages = JSON.parse(batchTemplate()).batch.map((m) => ({ ...m, name: null, traits: null }));
+  const rounds = 20_000;
+  for (let i = 0; i < 2000; i++) for (const m of messages) set.check(m);
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < rounds; i++) for (const m of messages) set.check(m);
+  return Number(process.hrtime.bigint() - started) / (rounds * messages.length);
+}
+
 const plainWorkspace = await makeWorkspace(false);
 const governedWorkspace = await makeWorkspace(true);
 try {
@@ -283,6 +301,11 @@ try {
   );
   console.log(
     `with contracts on every event: ${governed.eventsPerSecond.toFixed(0)} events/s; validation costs ${(contractCost * 100).toFixed(1)} % of throughput (${governed.quarantined} quarantined)`,
+  );
+  const nanos = await validationNanosPerEvent();
+  const budgetNanos = 1e9 / refinery.eventsPerSecond;
+  console.log(
+    `validator CPU: ${nanos.toFixed(0)} ns per event = ${((nanos / budgetNanos) * 100).toFixed(1)} % of the ${budgetNanos.toFixed(0)} ns one core has per event at ${refinery.eventsPerSecond.toFixed(0)} events/s`,
   );
   console.log(
     `single runs (events/s): without contracts ${plainRuns.map((r) => r.eventsPerSecond.toFixed(0)).join(', ')}; with contracts ${governedRuns.map((r) => r.eventsPerSecond.toFixed(0)).join(', ')}`,
