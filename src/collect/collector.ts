@@ -158,7 +158,7 @@ export class Collector {
               const line: QuarantineRecord = {
                 k: 'x',
                 ...shared,
-                payload: withBatchDefaults(raw, batchSentAt, defaults) as Record<string, unknown>,
+                payload: heldPayload(raw, batchSentAt, defaults, ipOf[index] ?? null),
                 ip: ipOf[index] ?? null,
                 ua: userAgent ?? null,
                 agent: agent === null || agent === undefined ? null : (agents[agent] ?? null),
@@ -245,6 +245,29 @@ function withBatchDefaults(raw: unknown, sentAt: string | undefined, defaults: B
     ...(needsSentAt ? { sentAt } : {}),
     ...(needsContext ? { context: defaults.context } : {}),
   };
+}
+
+/**
+ * The message as a quarantine keeps it: batch-level fields applied (so a replay stores what storage would
+ * have), the credential removed, and a client IP in the context replaced by what the IP policy allows.
+ */
+function heldPayload(
+  raw: unknown,
+  sentAt: string | undefined,
+  defaults: BatchDefaults,
+  policyIp: string | null,
+): Record<string, unknown> {
+  const message = { ...(withBatchDefaults(raw, sentAt, defaults) as Record<string, unknown>) };
+  delete message.writeKey;
+  if (message.integrations === undefined && isObject(defaults.integrations))
+    message.integrations = defaults.integrations;
+  if (isObject(message.context) && 'ip' in message.context) {
+    const context: Record<string, unknown> = { ...message.context };
+    if (policyIp === null) delete context.ip;
+    else context.ip = policyIp;
+    message.context = context;
+  }
+  return message;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -61,5 +61,7 @@ function csvLine(row: QuarantinedEventRow): string {
 
 function csvCell(value: string | null): string {
   if (value === null) return '';
-  return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  // Client-sent text starting like a formula would run when the file is opened in a spreadsheet.
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }

@@ -1,5 +1,15 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { validateMessage } from '../collect/message-validation.js';
 import { RefineryError } from '../core/errors.js';
 import type { QuarantinedEventRow, QuarantineFilter, Store } from '../store/store.js';
 import {
@@ -48,19 +58,29 @@ export interface ReplayReport {
 /**
  * Re-checks held events against the contracts in force now and stores those that pass, marking them
  * replayed in the same load (one transaction on DuckDB), so an event is never both held and stored.
- * Events that still fail stay held, with the violations they have now.
+ * Events that still fail stay held; the report lists the violations they have now.
  */
 export async function replayQuarantined(
   context: QuarantineDecisionContext,
   contracts: ContractSet,
   options: ReplayOptions,
 ): Promise<ReplayReport> {
+  await recoverQuarantineDecisions(context);
   const held = await selectHeld(context.store, options.filter);
   const passing: QuarantinedEventRow[] = [];
   const overridden = new Map<string, readonly StoredViolation[]>();
   const stillFailing: { id: string; violations: readonly StoredViolation[] }[] = [];
   for (const row of held) {
-    const payload = options.fixes?.get(row.id) ?? row.payload ?? {};
+    const fix = options.fixes?.get(row.id);
+    if (fix) {
+      const problem = segmentSpecProblem(fix, row);
+      if (problem) {
+        stillFailing.push({ id: row.id, violations: [problem] });
+        continue;
+      }
+    }
+    // A corrected payload keeps the held event's id, so de-duplication and its history stay with it.
+    const payload = fix ? { ...fix, messageId: row.id } : (row.payload ?? {});
     const candidate = { ...row, payload };
     const verdict = contracts.check(governedMessageOf(payload, row.type));
     if (verdict.action === 'accept') passing.push(candidate);
@@ -106,6 +126,7 @@ export async function discardQuarantined(
   context: QuarantineDecisionContext,
   filter: QuarantineFilter,
 ): Promise<{ discarded: number }> {
+  await recoverQuarantineDecisions(context);
   const held = await selectHeld(context.store, filter, false);
   for (let start = 0; start < held.length; start += PAGE) {
     const ids = held.slice(start, start + PAGE).map((row) => row.id);
@@ -195,11 +216,15 @@ function statusRecord(ids: string[], status: 'replayed' | 'discarded', by: strin
   return { k: 's', ids, status, at: new Date().toISOString(), by };
 }
 
-/** Writes the decision as a durable segment and loads it; returns how many events it stored. */
+/**
+ * Writes the decision as a durable segment and loads it; returns how many events it stored. The file is
+ * removed only once loaded: a decision interrupted half-way (possible on ClickHouse, which has no
+ * transactions) is finished by `recoverQuarantineDecisions` before the next one.
+ */
 async function loadDecision(context: QuarantineDecisionContext, lines: string[]): Promise<number> {
   const sequence = (await context.store.events.lastLoadedSequence(QUARANTINE_STREAM)) + 1;
   mkdirSync(context.workDir, { recursive: true });
-  const file = join(context.workDir, `quarantine-decision-${sequence}.ndjson`);
+  const file = join(context.workDir, `${DECISION_PREFIX}${sequence}.ndjson`);
   const fd = openSync(file, 'w');
   try {
     writeSync(fd, `${lines.join('\n')}\n`);
@@ -207,16 +232,47 @@ async function loadDecision(context: QuarantineDecisionContext, lines: string[])
   } finally {
     closeSync(fd);
   }
+  const report = await loadDecisionFile(context, file, sequence);
+  return report.inserted;
+}
+
+const DECISION_PREFIX = 'quarantine-decision-';
+
+async function loadDecisionFile(context: QuarantineDecisionContext, file: string, sequence: number) {
+  const report = await context.store.events.loadBatch({
+    stream: QUARANTINE_STREAM,
+    sequence,
+    file,
+    dedupeWindowHours: context.dedupeWindowHours,
+  });
+  rmSync(file, { force: true });
+  return report;
+}
+
+/** Loads decision files an interrupted replay or discard left behind, oldest first (each exactly once). */
+export async function recoverQuarantineDecisions(context: QuarantineDecisionContext): Promise<number> {
+  if (!existsSync(context.workDir)) return 0;
+  const pending = readdirSync(context.workDir)
+    .map((name) => ({ name, sequence: Number(name.slice(DECISION_PREFIX.length, -'.ndjson'.length)) }))
+    .filter((entry) => entry.name.startsWith(DECISION_PREFIX) && Number.isInteger(entry.sequence))
+    .sort((a, b) => a.sequence - b.sequence);
+  for (const entry of pending)
+    await loadDecisionFile(context, join(context.workDir, entry.name), entry.sequence);
+  return pending.length;
+}
+
+/** Why a corrected payload is not a valid Segment message for this held event, or null. */
+function segmentSpecProblem(fix: Record<string, unknown>, row: QuarantinedEventRow): StoredViolation | null {
   try {
-    const report = await context.store.events.loadBatch({
-      stream: QUARANTINE_STREAM,
-      sequence,
-      file,
-      dedupeWindowHours: context.dedupeWindowHours,
-    });
-    return report.inserted;
-  } finally {
-    rmSync(file, { force: true });
+    validateMessage({ ...fix, messageId: row.id }, 'fix', row.type as EventType, 32);
+    return null;
+  } catch (error) {
+    const reason = error instanceof RefineryError ? error : undefined;
+    return {
+      path: String(reason?.details.field ?? 'fix').replace(/^fix\.?/, ''),
+      rule: 'segment-spec',
+      message: reason?.message ?? String(error),
+    };
   }
 }
 

@@ -164,3 +164,21 @@ describe('compileRecordValidator', () => {
     expect(violation?.value).toBe('(classified; not shown)');
   });
 });
+
+describe('compileRecordValidator on arrays of classified fields', () => {
+  it('masks a classified field inside array items too', () => {
+    const validate = validatorFor(`      - name: contacts
+        logicalType: array
+        items:
+          logicalType: object
+          properties:
+            - name: email
+              logicalType: string
+              classification: confidential
+              logicalTypeOptions:
+                format: email`);
+    const [violation] = validate({ contacts: [{ email: 'secret-address' }] });
+    expect(violation).toMatchObject({ path: 'properties.contacts[0].email', rule: 'format' });
+    expect(violation?.value).toBe('(classified; not shown)');
+  });
+});

@@ -197,6 +197,11 @@ function classifiedPaths(properties: readonly SchemaProperty[], prefix: string):
     const key = `${prefix}/${property.physicalName ?? property.name}`;
     if (property.classification && !PUBLIC.has(property.classification.toLowerCase())) paths.add(key);
     for (const nested of classifiedPaths(property.properties, key)) paths.add(nested);
+    // Array elements: any index, written `*`.
+    if (property.items) {
+      const items = { ...property.items, name: '*', physicalName: null };
+      for (const nested of classifiedPaths([items], key)) paths.add(nested);
+    }
   }
   return paths;
 }
@@ -226,7 +231,8 @@ function toViolation(
     message = `must be ${expected === 'integer' ? 'an integer' : `a ${expected}`}`;
   }
   const path = jsonPath(pathPrefix, pointer);
-  const masked = [...classified].some((key) => pointer === key || pointer.startsWith(`${key}/`));
+  const pattern = pointer.replace(/\/\d+(?=\/|$)/g, '/*');
+  const masked = [...classified].some((key) => pattern === key || pattern.startsWith(`${key}/`));
   const value = error.keyword === 'required' ? undefined : valueAt(record, pointer);
   return {
     path,

@@ -25,13 +25,13 @@ export async function violationRates(
   ]);
   const points = new Map<
     string,
-    { bucket: string; event: string; stored: number; flagged: number; quarantined: number }
+    { bucket: string; event: string; stored: number; flagged: number; quarantined: number; replayed: number }
   >();
   const pointOf = (bucket: string, event: string) => {
     const key = `${bucket}\u0000${event}`;
     let point = points.get(key);
     if (!point) {
-      point = { bucket, event, stored: 0, flagged: 0, quarantined: 0 };
+      point = { bucket, event, stored: 0, flagged: 0, quarantined: 0, replayed: 0 };
       points.set(key, point);
     }
     return point;
@@ -40,11 +40,13 @@ export async function violationRates(
   for (const row of outcomes) {
     const point = pointOf(String(row.bucket), row.event);
     if (row.outcome === 'flagged') point.flagged += Number(row.count);
+    else if (row.outcome === 'replayed') point.replayed += Number(row.count);
     else point.quarantined += Number(row.count);
   }
   return [...points.values()]
     .map((point) => {
-      const received = point.stored + point.quarantined;
+      // A replayed event was quarantined when it arrived and is stored now: one event received, not two.
+      const received = point.stored + point.quarantined - point.replayed;
       return {
         bucket: point.bucket,
         event: point.event,

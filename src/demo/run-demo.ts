@@ -3,7 +3,7 @@
  * resets) a demo workspace, starts the real server, sends every web event through the HTTP collection API,
  * imports the shop's tables through the HTTP import API, waits for the loader and reports what was stored.
  */
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import { createApiKey } from '../access/api-keys.js';
@@ -15,6 +15,7 @@ import { type RunningServer, startServer } from '../runtime/server-runtime.js';
 import type { ImportReport, ImportTarget } from '../store/import-types.js';
 import { initWorkspace } from '../workspace/init-workspace.js';
 import { type DemoSummary, generateBakery } from './bakery-generator.js';
+import { demoContractText } from './demo-contract.js';
 import { writeDemoCsvFiles } from './export-files.js';
 import type { SegmentMessage } from './segment-message.js';
 
@@ -276,6 +277,7 @@ function generate(options: RunDemoOptions) {
 export function prepareWorkspace(dir: string): void {
   if (assertDemoFolder(dir) === 'reset') rmSync(join(dir, 'data'), { recursive: true, force: true });
   initWorkspace(dir, { name: DEMO_WORKSPACE_NAME, force: true });
+  writeFileSync(join(dir, 'contracts', 'bakery-web-events.odcs.yaml'), demoContractText());
 }
 
 /** Whether `dir` can hold the demo: `new` (missing or empty) or `reset` (an earlier demo); otherwise throws. */

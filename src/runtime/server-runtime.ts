@@ -11,6 +11,7 @@ import { UserAgentParser } from '../collect/user-agent.js';
 import { WriteAheadLog } from '../collect/wal/write-ahead-log.js';
 import { loadWorkspaceConfig, type WorkspaceConfig } from '../config/workspace-config.js';
 import { LiveContracts } from '../contracts/live-contracts.js';
+import { recoverQuarantineDecisions } from '../contracts/quarantine.js';
 import { RefineryError } from '../core/errors.js';
 import { RetentionJob } from '../privacy/retention.js';
 import { buildApp } from '../server/app.js';
@@ -104,6 +105,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     // Whatever a crash left in the log is loaded before new traffic arrives.
     await loader.drain();
+    // A quarantine decision a crash interrupted is finished before anyone can make another.
+    await recoverQuarantineDecisions({
+      store,
+      workDir: paths.data,
+      dedupeWindowHours: config.collect.dedupeWindowHours,
+      by: 'recovery',
+    });
     loader.start();
     retention.start();
     contracts.watch(config.contracts.reloadIntervalMs);

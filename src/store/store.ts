@@ -103,7 +103,8 @@ export interface ViolationTimelinePoint {
   readonly bucket: string;
   /** Track event name, `page: <name>`/`screen: <name>`, or the call type (as in topEventNames). */
   readonly event: string;
-  readonly outcome: 'quarantined' | 'flagged';
+  /** `replayed`: quarantined events of the bucket since replayed (and so also counted as stored). */
+  readonly outcome: 'quarantined' | 'flagged' | 'replayed';
   /** Distinct events (not violations) in the bucket. */
   readonly count: number;
 }

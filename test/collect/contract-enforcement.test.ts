@@ -167,6 +167,24 @@ describe('contract enforcement at ingest', () => {
     expect(views).toMatchObject({ received: 1, flagged: 1, rate: 1 });
   });
 
+  it('keeps neither the write key nor an IP the policy would not store in a held payload', async () => {
+    const response = await post('/v1/track', {
+      writeKey: ws.writeKey,
+      event: 'Order Completed',
+      userId: 'u9',
+      messageId: 'held-private',
+      properties: {},
+      context: { ip: '198.51.100.23' },
+    });
+    expect(response.json().quarantined).toHaveLength(1);
+    await ws.drain();
+    const held = (await admin('GET', '/v1/quarantine/held-private')).json();
+    expect(held.payload.writeKey).toBeUndefined();
+    expect(held.payload.context.ip).toBe(held.ip);
+    const stored = (await admin('POST', '/v1/quarantine/discard', { ids: ['held-private'] })).json();
+    expect(stored).toEqual({ discarded: 1 });
+  });
+
   it('stores a retried held event once in quarantine', async () => {
     await post('/v1/batch', {
       batch: [order('bad-1', { total: -3, currency: 'GBP', email: 'not-an-email' })],
@@ -210,6 +228,13 @@ describe('contract enforcement at ingest', () => {
     expect(JSON.parse(String(rows[0]!.properties))).toEqual({ order_id: 'A2', total: -3, currency: 'GBP' });
     const after = (await admin('GET', '/v1/quarantine/bad-1')).json();
     expect(after.status).toBe('replayed');
+    // Orders so far: ok-1 (stored), bad-1 (held, now replayed and stored), held-private (held). The
+    // replayed order was received once: it is not counted again now that it is stored.
+    const timeline = (await admin('GET', '/v1/contracts/violations/timeline?interval=hour')).json();
+    expect(timeline.points.find((p: { event: string }) => p.event === 'Order Completed')).toMatchObject({
+      received: 3,
+      quarantined: 2,
+    });
     // A second replay finds nothing held.
     expect((await admin('POST', '/v1/quarantine/replay', { ids: ['bad-1'] })).json()).toMatchObject({
       selected: 0,
@@ -224,10 +249,20 @@ describe('contract enforcement at ingest', () => {
     expect((await admin('GET', '/v1/quarantine?status=held')).json().items).toEqual([]);
   });
 
+  it('only reports what a dry-run discard would do', async () => {
+    const held = (await admin('GET', '/v1/quarantine?status=held')).json().items.length;
+    const result = (await admin('POST', '/v1/quarantine/discard', { all: true, dryRun: true })).json();
+    expect(result).toEqual({ discarded: 0, wouldDiscard: held, dryRun: true });
+    expect((await admin('GET', '/v1/quarantine?status=held')).json().items).toHaveLength(held);
+  });
+
   it('refuses a decision that does not say which events', async () => {
     const response = await admin('POST', '/v1/quarantine/replay', {});
     expect(response.statusCode).toBe(400);
     expect(response.json().code).toBe('REFINERY_ERR_MISSING_FIELD');
+    // A status alone does not say which events either.
+    const statusOnly = await admin('POST', '/v1/quarantine/discard', { filter: { status: 'held' } });
+    expect(statusOnly.statusCode).toBe(400);
   });
 
   it('keeps the last good contracts when a reload finds a broken file', async () => {

@@ -306,6 +306,16 @@ export function describeGovernanceConformance(engine: string, open: () => Promis
         { status: 'replayed', count: 1 },
       ]);
       expect(await ids({ status: 'replayed' })).toEqual(['held-a']);
+      // Filtering on the status sees only each event's latest decision, never a superseded version.
+      expect(await ids({ status: 'held' })).toEqual(['held-c']);
+      // A decision applies only to held events: a replayed event cannot later be discarded.
+      await load(
+        segment([statusRecord(['held-a', 'held-c'], 'discarded', '2026-03-05T09:00:00.000Z', 'cli')]),
+        5,
+      );
+      expect(await ids({ status: 'replayed' })).toEqual(['held-a']);
+      expect(await ids({ status: 'discarded' })).toEqual(['held-c', 'held-b']);
+      expect(await ids({ status: 'held' })).toEqual([]);
       expect(await query('SELECT count(*) AS n FROM quarantined_events')).toEqual([{ n: 3 }]);
       expect(await query('SELECT count(*) AS n FROM contract_violations')).toEqual([{ n: 3 }]);
     });

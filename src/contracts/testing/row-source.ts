@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import {
   type DuckDBConnection,
   DuckDBInstance,
@@ -80,7 +80,22 @@ export async function openFileData(server: ContractServer, options: FileDataOpti
   const format = fileFormatOf(server);
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
+  // A contract's SQL rules and the row filter come from a file someone else may have written: DuckDB may
+  // read only the server's folder, load no extensions, and the settings are locked before any of it runs.
+  const folder = readableFolderOf(resolve(options.base, server.path));
+  await connection.run(`SET allowed_directories = ['${folder.replaceAll("'", "''")}']`);
+  await connection.run('SET enable_external_access = false');
+  await connection.run('SET autoinstall_known_extensions = false');
+  await connection.run('SET autoload_known_extensions = false');
+  await connection.run('SET lock_configuration = true');
   return new FileData(server, format, options, instance, connection);
+}
+
+/** The folder a server path reads from: everything before its first glob or `{model}` placeholder. */
+function readableFolderOf(path: string): string {
+  const wildcard = path.search(/[*?[{]/);
+  const fixed = wildcard === -1 ? path : path.slice(0, wildcard);
+  return wildcard === -1 ? dirname(fixed) : fixed.endsWith(sep) ? fixed : dirname(fixed);
 }
 
 export class FileData {

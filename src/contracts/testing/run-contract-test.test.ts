@@ -500,3 +500,21 @@ describe('SLA checks', () => {
     expect(sla[0]?.measured).toBe('2025-03-01T10:00:00.000Z');
   });
 });
+
+describe('a contract from someone else', () => {
+  it('cannot read files outside the server folder through a SQL rule or the row filter', async () => {
+    const contract = ordersContract(`  - name: orders
+    properties:
+      - name: id
+        logicalType: integer
+    quality:
+      - { type: sql, query: "SELECT length(content) FROM read_text('/etc/hostname')", mustBeGreaterThan: 0 }
+`);
+    const report = await run(contract);
+    const sql = check(report, (c) => c.type === 'quality');
+    expect(sql.result).toBe('error');
+    expect(sql.reason).toMatch(/disabled|not allowed|permission|Permission/i);
+    const filtered = await run(contract, { filter: "id IN (SELECT 1 FROM read_text('/etc/hostname'))" });
+    expect(filtered.result).toBe('error');
+  });
+});

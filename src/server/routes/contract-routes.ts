@@ -237,6 +237,11 @@ export function registerContractRoutes(app: FastifyInstance, deps: ContractRoute
       },
       async (request) => {
         const body = decisionOf(request.body);
+        if (body.dryRun) {
+          // Nothing is decided: report how many held events the selection names.
+          const counts = await deps.store.governance.countQuarantined({ ...body.filter, status: 'held' });
+          return { discarded: 0, wouldDiscard: counts.reduce((n, c) => n + c.count, 0), dryRun: true };
+        }
         return decide(() => discardQuarantined(contextOf(deps, request), body.filter));
       },
     );
@@ -259,7 +264,8 @@ function decisionOf(raw: unknown): {
   fixes?: Map<string, Record<string, unknown>>;
 } {
   const body = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
-  const filter = filterOf((body.filter as Record<string, unknown>) ?? {});
+  // Decisions apply to held events only; a status in the filter neither widens nor narrows them.
+  const filter = withoutStatus(filterOf((body.filter as Record<string, unknown>) ?? {}));
   const ids = body.ids;
   if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => typeof id === 'string'))) {
     throw new RefineryError('REFINERY_ERR_INVALID_FIELD', 'ids must be an array of strings.', {

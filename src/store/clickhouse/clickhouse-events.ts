@@ -119,8 +119,10 @@ export class ClickHouseEvents implements EventRepository {
            SELECT ${QUARANTINE_COLUMNS.slice(0, -5).join(', ')},
                   ${quote(record.status)}, toDateTime(${quote(toDateTimeText(record.at))}, 'UTC'),
                   ${quote(record.by)}, toUInt64(${integer(at)}), toUInt64(${integer(batch.sequence)})
-           FROM quarantine_log FINAL WHERE id IN (${ids.map(quote).join(', ')})`,
-          this.db.insertSettings,
+           FROM (SELECT * FROM quarantine_log FINAL WHERE id IN (${ids.map(quote).join(', ')}))
+           WHERE status = 'held'`,
+          // Only a held event can be decided on; the status test must see FINAL's rows, not raw parts.
+          { ...this.db.insertSettings, optimize_move_to_prewhere: 0 },
         );
       }
     }

@@ -77,6 +77,14 @@ export class ClickHouseGovernance implements GovernanceRepository {
        FROM contract_violations WHERE ${timeRange(options)}
        GROUP BY bucket, event_name, outcome ORDER BY bucket, event_name, outcome`,
     );
+    // Held events later replayed are stored events too; rates must not count them twice.
+    const replayed = await this.rows(
+      `SELECT ${bucketOf(options.interval)} AS bucket, ${GOVERNED_EVENT_NAME} AS event_name, 'replayed' AS outcome,
+              count() AS count
+       FROM quarantine_log FINAL WHERE status = 'replayed' AND ${timeRange(options)}
+       GROUP BY bucket, event_name ORDER BY bucket, event_name`,
+    );
+    rows.push(...replayed);
     return rows.map((row) => ({
       bucket: String(row.bucket),
       event: String(row.event_name),
@@ -149,6 +157,9 @@ export class ClickHouseGovernance implements GovernanceRepository {
   private async rows(sql: string): Promise<Record<string, unknown>[]> {
     // A long id list may exceed the default max_query_size (256 KiB); allow what this query needs.
     const settings = sql.length > 200_000 ? { max_query_size: String(sql.length + 1024) } : {};
+    // ClickHouse moves WHERE conditions on non-key columns to PREWHERE, which runs before FINAL collapses
+    // versions: `status = 'held'` would then match the superseded held version of a decided event.
+    Object.assign(settings, { optimize_move_to_prewhere: 0 });
     return toPlainRows(await this.db.json(sql, settings)).rows;
   }
 }

@@ -220,7 +220,7 @@ async function loadGovernanceLines(c: DuckDBConnection, sequence: number): Promi
       c,
       `UPDATE quarantine_log SET status = d.status, status_at = d.decided_at, status_by = d.decided_by
        FROM (SELECT unnest(ids) AS id, status, "at" AS decided_at, "by" AS decided_by FROM wal_lines WHERE k = 's') d
-       WHERE quarantine_log.id = d.id`,
+       WHERE quarantine_log.id = d.id AND quarantine_log.status = 'held'`,
     );
   }
 }

@@ -71,7 +71,13 @@ export class DuckDbGovernance implements GovernanceRepository {
       `SELECT date_trunc('${unitOf(options.interval)}', received_at) AS bucket, ${EVENT_LABEL} AS event, outcome,
               count(DISTINCT message_id) AS count
        FROM contract_violation_log ${where}
-       GROUP BY ALL ORDER BY bucket, event, outcome`,
+       GROUP BY ALL
+       UNION ALL
+       -- Held events later replayed are stored events too; rates must not count them twice.
+       SELECT date_trunc('${unitOf(options.interval)}', received_at), ${EVENT_LABEL}, 'replayed', count(*)
+       FROM quarantine_log ${where ? `${where} AND` : 'WHERE'} status = 'replayed'
+       GROUP BY ALL
+       ORDER BY bucket, event, outcome`,
       params,
     );
   }
