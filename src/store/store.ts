@@ -176,7 +176,10 @@ export interface MetadataRepository {
   set(key: string, value: string): Promise<void>;
 }
 
-/** What a retention run removes: rows received before each cutoff (an absent cutoff keeps everything). */
+/**
+ * What a retention run removes: rows received before each cutoff (an absent cutoff keeps everything).
+ * Held quarantined events are never removed: they wait for a decision. Decided ones go with the rejects.
+ */
 export interface ExpiryCutoffs {
   readonly eventsBefore?: Date;
   readonly rejectsBefore?: Date;
@@ -186,6 +189,10 @@ export interface ExpiryReport {
   readonly events: number;
   readonly rejectedEvents: number;
   readonly importRejects: number;
+  /** Quarantined events replayed or discarded before the rejects cutoff (held ones are never expired). */
+  readonly decidedQuarantine: number;
+  /** Violation records of flagged events received before the events cutoff, and of expired quarantine rows. */
+  readonly violations: number;
 }
 
 export interface ReadQueryOptions {

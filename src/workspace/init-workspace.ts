@@ -77,6 +77,6 @@ contracts:
 # The running server deletes older raw data every hour.
 retention:
   eventsDays: 0            # 0 keeps raw events forever
-  rejectsDays: 30          # rejected events and import rejects
+  rejectsDays: 30          # rejected events, import rejects, replayed/discarded quarantine (held ones stay)
 `;
 }

@@ -320,6 +320,40 @@ export function describeGovernanceConformance(engine: string, open: () => Promis
       expect(await query('SELECT count(*) AS n FROM contract_violations')).toEqual([{ n: 3 }]);
     });
 
+    it('expires decided quarantine rows and old flags, and never an event still held', async () => {
+      const { lines } = mixedRequest();
+      await load(segment(lines), 1);
+      await load(
+        segment([
+          quarantineRecord({ id: 'held-2', received_at: '2026-03-02T11:00:00.000Z' }),
+          quarantineRecord({ id: 'held-3', received_at: '2026-03-02T12:00:00.000Z' }),
+        ]),
+        2,
+      );
+      await load(
+        segment([
+          statusRecord(['held-2'], 'discarded', '2026-03-03T09:00:00.000Z'),
+          statusRecord(['held-3'], 'discarded', '2026-03-10T09:00:00.000Z'),
+        ]),
+        3,
+      );
+      const report = await store.expire({
+        eventsBefore: new Date('2026-03-04T00:00:00.000Z'),
+        rejectsBefore: new Date('2026-03-05T00:00:00.000Z'),
+      });
+      expect(report).toMatchObject({ events: 2, decidedQuarantine: 1, violations: 2 });
+      expect((await ids({})).sort()).toEqual(['held-1', 'held-3']);
+      expect(await ids({ status: 'held' })).toEqual(['held-1']);
+      const left = await query(
+        'SELECT message_id, outcome FROM contract_violations ORDER BY message_id, path',
+      );
+      expect(left.map((r) => `${r.message_id}:${r.outcome}`)).toEqual([
+        'held-1:quarantined',
+        'held-1:quarantined',
+        'held-3:quarantined',
+      ]);
+    });
+
     describe('with events held under several contracts', () => {
       beforeEach(async () => {
         await load(

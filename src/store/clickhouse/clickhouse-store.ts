@@ -211,11 +211,56 @@ export class ClickHouseStore implements Store {
       if (n > 0) await this.mutate(table, `DELETE WHERE ${where}`);
       return n;
     };
+    const decided = await this.expireDecidedQuarantine(cutoffs.rejectsBefore);
+    let flagged = 0;
+    if (cutoffs.eventsBefore) {
+      const where = `outcome = 'flagged' AND received_at < toDateTime(${quote(toDateTimeText(cutoffs.eventsBefore))}, 'UTC')`;
+      const counted = await this.db.json(
+        `SELECT count() AS n FROM contract_violation_log FINAL WHERE ${where}`,
+      );
+      flagged = Number(counted.data[0]?.n ?? 0);
+      if (flagged > 0) await this.mutate('contract_violation_log', `DELETE WHERE ${where}`);
+    }
     return {
       events: await removeBefore('event_log', cutoffs.eventsBefore),
       rejectedEvents: await removeBefore('reject_log', cutoffs.rejectsBefore),
       importRejects: await this.expireImportRejects(cutoffs.rejectsBefore),
+      decidedQuarantine: decided.rows,
+      violations: decided.violations + flagged,
     };
+  }
+
+  /**
+   * Replayed and discarded events decided before the cutoff, every version of them (deleting only the
+   * decided version would bring the held one back), and the violations recorded when they were held.
+   */
+  private async expireDecidedQuarantine(
+    cutoff: Date | undefined,
+  ): Promise<{ rows: number; violations: number }> {
+    if (!cutoff) return { rows: 0, violations: 0 };
+    const decided = await this.db.json(
+      `SELECT id FROM quarantine_log FINAL
+       WHERE status != 'held' AND status_at < toDateTime(${quote(toDateTimeText(cutoff))}, 'UTC')`,
+      { optimize_move_to_prewhere: 0 },
+    );
+    const ids = decided.data.map((row) => String(row.id));
+    let violations = 0;
+    for (let start = 0; start < ids.length; start += 1000) {
+      const list = ids
+        .slice(start, start + 1000)
+        .map(quote)
+        .join(', ');
+      const counted = await this.db.json(
+        `SELECT count() AS n FROM contract_violation_log FINAL WHERE outcome = 'quarantined' AND message_id IN (${list})`,
+      );
+      violations += Number(counted.data[0]?.n ?? 0);
+      await this.mutate(
+        'contract_violation_log',
+        `DELETE WHERE outcome = 'quarantined' AND message_id IN (${list})`,
+      );
+      await this.mutate('quarantine_log', `DELETE WHERE id IN (${list})`);
+    }
+    return { rows: ids.length, violations };
   }
 
   /** Import rejects go with their import's start time, as on DuckDB. */

@@ -140,6 +140,20 @@ export class DuckDbStore implements Store {
                (SELECT import_id FROM import_log WHERE started_at < $1::TIMESTAMPTZ)`,
             cutoffs.rejectsBefore,
           ),
+          violations:
+            (await deleteBefore(
+              `DELETE FROM contract_violation_log WHERE outcome = 'quarantined' AND message_id IN
+                 (SELECT id FROM quarantine_log WHERE status <> 'held' AND status_at < $1::TIMESTAMPTZ)`,
+              cutoffs.rejectsBefore,
+            )) +
+            (await deleteBefore(
+              `DELETE FROM contract_violation_log WHERE outcome = 'flagged' AND received_at < $1::TIMESTAMPTZ`,
+              cutoffs.eventsBefore,
+            )),
+          decidedQuarantine: await deleteBefore(
+            `DELETE FROM quarantine_log WHERE status <> 'held' AND status_at < $1::TIMESTAMPTZ`,
+            cutoffs.rejectsBefore,
+          ),
         };
         await runOn(c, 'COMMIT');
         return report;
