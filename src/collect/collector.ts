@@ -136,7 +136,7 @@ export class Collector {
           agentOf[index] = position;
         }
         if (contracts) {
-          const verdict = contracts.check(message);
+          const verdict = contracts.check(message, raw as Record<string, unknown>);
           if (verdict.action !== 'accept') {
             const shared = {
               id: message.messageId ?? `${rid}-${index}`,

@@ -136,6 +136,35 @@ describe('ContractSet', () => {
     });
   });
 
+  it('checks the top-level fields of an alias call as sent', () => {
+    const body = `  - name: alias
+    physicalType: alias
+    properties:
+      - name: previousId
+        logicalType: string
+        required: true
+        logicalTypeOptions:
+          pattern: "^anon-"
+      - name: timestamp
+        logicalType: timestamp
+`;
+    const set = new ContractSet([contract('a.yaml', body)], 'allow');
+    const alias = {
+      type: 'alias' as const,
+      event: null,
+      name: null,
+      properties: null,
+      traits: null,
+      context: null,
+    };
+    const raw = { type: 'alias', userId: 'u1', previousId: 'anon-7', timestamp: '2026-03-01T10:00:00Z' };
+    expect(set.check(alias, raw).action).toBe('accept');
+    expect(set.check(alias, { ...raw, previousId: 'u0' }).violations[0]).toMatchObject({
+      path: 'previousId',
+      rule: 'pattern',
+    });
+  });
+
   it('binds other schema objects to stored datasets', () => {
     const body = `  - name: orders
     physicalType: table

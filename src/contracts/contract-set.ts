@@ -106,13 +106,16 @@ export class ContractSet {
     return this.datasets.get(dataset);
   }
 
-  /** Decides what happens to one event that already passed the Segment Spec checks. */
-  check(message: GovernedMessage): EventVerdict {
+  /**
+   * Decides what happens to one event that already passed the Segment Spec checks. `raw` is the message as
+   * sent: a contract for a call without properties or traits (alias) describes its top-level fields.
+   */
+  check(message: GovernedMessage, raw?: Readonly<Record<string, unknown>>): EventVerdict {
     const name = message.type === 'track' ? message.event : message.name;
     const binding = this.findEventBinding(message.type, name);
     if (!binding) return this.undeclaredVerdict(message.type, name);
     if (binding.mode === 'off') return ACCEPT;
-    const violations = binding.validate(payloadOf(message, binding.payload));
+    const violations = binding.validate(payloadOf(message, binding.payload, raw));
     if (violations.length === 0) return ACCEPT;
     return {
       action: binding.mode === 'enforce' ? 'quarantine' : 'flag',
@@ -212,12 +215,16 @@ function describeKey(type: string, name: string | null): string {
   return name === null ? `every ${type} call` : `${type} "${name}"`;
 }
 
-function payloadOf(message: GovernedMessage, payload: EventBinding['payload']): unknown {
+function payloadOf(
+  message: GovernedMessage,
+  payload: EventBinding['payload'],
+  raw: Readonly<Record<string, unknown>> | undefined,
+): unknown {
   if (payload === 'properties') return message.properties ?? {};
   if (payload === 'traits') {
     // Some SDKs (RudderStack) send identify traits in context.traits; storage falls back the same way.
     const fallback = message.context?.traits;
     return message.traits ?? (fallback && typeof fallback === 'object' ? fallback : {});
   }
-  return message;
+  return raw ?? message;
 }

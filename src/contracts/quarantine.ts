@@ -82,7 +82,7 @@ export async function replayQuarantined(
     // A corrected payload keeps the held event's id, so de-duplication and its history stay with it.
     const payload = fix ? { ...fix, messageId: row.id } : (row.payload ?? {});
     const candidate = { ...row, payload };
-    const verdict = contracts.check(governedMessageOf(payload, row.type));
+    const verdict = contracts.check(governedMessageOf(payload, row.type), payload);
     if (verdict.action === 'accept') passing.push(candidate);
     else if (options.force || verdict.action === 'flag') {
       // Stored despite its violations: flagged, exactly like a warn-mode event.

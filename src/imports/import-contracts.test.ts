@@ -77,6 +77,31 @@ describe('dataset contracts at import', () => {
     expect(stored.rows.map((r) => r.order_id)).toEqual(['1', '4']);
   });
 
+  it('checks columns no field claims too (kept in extra)', async () => {
+    const text = `apiVersion: v3.1.0
+kind: DataContract
+id: pos-orders
+version: 1.0.0
+status: active
+schema:
+  - name: orders
+    physicalType: table
+    properties:
+      - name: till
+        logicalType: string
+        required: true
+`;
+    const contracts = new ContractSet([readContract(parseOdcsText(text, 'pos.odcs.yaml'))], 'allow');
+    const file = join(dir, 'tills.csv');
+    writeFileSync(
+      file,
+      'order_id,ordered_at,product_id,till\n1,2024-03-01 10:00:00,A,T1\n2,2024-03-01 11:00:00,B,\n',
+    );
+    const report = await runImport(store, { file, target: 'orders', contracts });
+    expect(report).toMatchObject({ imported: 1, rejected: 1 });
+    expect(report.sampleRejects[0]).toMatchObject({ line: 3, field: 'till' });
+  });
+
   it('imports everything when the contract only warns', async () => {
     const file = join(dir, 'orders.csv');
     writeFileSync(file, CSV);

@@ -712,14 +712,17 @@ async function applyRowCheck(c: DuckDBConnection, spec: ImportSpec, check: Impor
     const rows = rowsOf<Record<string, unknown>>(
       await readOn(
         c,
-        `SELECT line, ${fields.map((name) => `f_${name} AS "${name}"`).join(', ')}
+        `SELECT line, extra AS refinery_extra, ${fields.map((name) => `f_${name} AS "${name}"`).join(', ')}
          FROM ${T.checked} WHERE ok AND line > $1 ORDER BY line LIMIT ${ROW_CHECK_PAGE}`,
         [after],
       ),
     );
     const refused: string[] = [];
     for (const row of rows) {
-      const { line, ...values } = row;
+      const { line, refinery_extra: extra, ...fields } = row;
+      // Columns no field claims are checked too, as text (they are kept in `extra`).
+      const values =
+        typeof extra === 'string' ? { ...(JSON.parse(extra) as Record<string, unknown>), ...fields } : fields;
       const problem = check(values);
       if (problem) {
         refused.push(
