@@ -13,6 +13,8 @@
  * keyword) so the linter can name the problem instead of echoing the schema. Validators ignore it.
  */
 
+import { LOGICAL_TYPES } from '../contract-model.js';
+
 /** The ODCS versions Refinery reads. */
 export const ODCS_API_VERSIONS = ['v3.0.0', 'v3.0.1', 'v3.0.2', 'v3.1.0'] as const;
 export type OdcsApiVersion = (typeof ODCS_API_VERSIONS)[number];
@@ -23,17 +25,8 @@ export type OdcsRuleSet = 'v3.0' | 'v3.1';
 /** Annotation keyword holding a readable message: a string, or one per failing keyword. `{field}` names the field. */
 export const LINT_MESSAGE_KEYWORD = 'x-lint-message';
 
-export const ODCS_LOGICAL_TYPES = [
-  'string',
-  'date',
-  'timestamp',
-  'time',
-  'number',
-  'integer',
-  'object',
-  'array',
-  'boolean',
-] as const;
+/** The standard's logical types: the same list the contract model reads. */
+export const ODCS_LOGICAL_TYPES = LOGICAL_TYPES;
 
 export const ODCS_SERVER_TYPES = [
   'api',

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { createApiKey, describeKey, type KeyRing } from '../../access/api-keys.js';
 import type { IngestMeter } from '../../collect/ingest-meter.js';
 import type { Loader } from '../../collect/loader.js';
@@ -9,6 +9,7 @@ import { RefineryError } from '../../core/errors.js';
 import { eventCounts } from '../../store/event-counts.js';
 import type { Store } from '../../store/store.js';
 import { authenticateAdmin } from '../auth.js';
+import { limitOf, parseDate } from './query-params.js';
 
 export interface AdminRouteDeps {
   readonly config: WorkspaceConfig;
@@ -273,19 +274,4 @@ function sourceOf(value: unknown, config: WorkspaceConfig): string {
     );
   }
   return source;
-}
-
-function limitOf(request: FastifyRequest, fallback: number, max: number): number {
-  const raw = Number((request.query as { limit?: string }).limit ?? fallback);
-  return Number.isInteger(raw) && raw > 0 ? Math.min(raw, max) : fallback;
-}
-
-function parseDate(value: string, field: string): Date {
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    throw new RefineryError('REFINERY_ERR_INVALID_FIELD', `${field} must be an ISO 8601 date-time.`, {
-      field,
-    });
-  }
-  return date;
 }

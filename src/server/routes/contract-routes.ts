@@ -15,6 +15,7 @@ import { violationRates } from '../../contracts/violation-rates.js';
 import { RefineryError } from '../../core/errors.js';
 import type { QuarantineFilter, Store } from '../../store/store.js';
 import { authenticateAdmin } from '../auth.js';
+import { limitOf, parseDate } from './query-params.js';
 
 export interface ContractRouteDeps {
   readonly config: WorkspaceConfig;
@@ -333,19 +334,4 @@ function filterOf(query: Record<string, unknown>): QuarantineFilter {
 function withoutStatus(filter: QuarantineFilter): QuarantineFilter {
   const { status: _status, ...rest } = filter;
   return rest;
-}
-
-function limitOf(request: FastifyRequest, fallback: number, max: number): number {
-  const raw = Number((request.query as { limit?: string }).limit ?? fallback);
-  return Number.isInteger(raw) && raw > 0 ? Math.min(raw, max) : fallback;
-}
-
-function parseDate(value: string, field: string): Date {
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    throw new RefineryError('REFINERY_ERR_INVALID_FIELD', `${field} must be an ISO 8601 date-time.`, {
-      field,
-    });
-  }
-  return date;
 }

@@ -1,0 +1,19 @@
+import type { FastifyRequest } from 'fastify';
+import { RefineryError } from '../../core/errors.js';
+
+/** `?limit=` as a positive integer, `fallback` when absent or invalid, never above `max`. */
+export function limitOf(request: FastifyRequest, fallback: number, max: number): number {
+  const raw = Number((request.query as { limit?: string }).limit ?? fallback);
+  return Number.isInteger(raw) && raw > 0 ? Math.min(raw, max) : fallback;
+}
+
+/** An ISO 8601 query value as a Date, or a 400 naming the field. */
+export function parseDate(value: string, field: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    throw new RefineryError('REFINERY_ERR_INVALID_FIELD', `${field} must be an ISO 8601 date-time.`, {
+      field,
+    });
+  }
+  return date;
+}
