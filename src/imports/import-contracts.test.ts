@@ -102,6 +102,41 @@ schema:
     expect(report.sampleRejects[0]).toMatchObject({ line: 3, field: 'till' });
   });
 
+  it('holds imported events to the event contracts, as collected ones', async () => {
+    const text = `apiVersion: v3.1.0
+kind: DataContract
+id: shop-events
+version: 1.0.0
+status: active
+schema:
+  - name: product_viewed
+    physicalType: track
+    physicalName: Product Viewed
+    properties:
+      - name: price
+        logicalType: number
+        required: true
+        logicalTypeOptions:
+          minimum: 0
+`;
+    const contracts = new ContractSet([readContract(parseOdcsText(text, 'shop.odcs.yaml'))], 'allow');
+    const file = join(dir, 'history.csv');
+    writeFileSync(
+      file,
+      [
+        'timestamp,event,user_id,price',
+        '2024-03-01 10:00:00,Product Viewed,u1,2.5',
+        '2024-03-01 10:01:00,Product Viewed,u1,-1',
+        '2024-03-01 10:02:00,Other Event,u1,',
+        '',
+      ].join('\n'),
+    );
+    const report = await runImport(store, { file, target: 'events', contracts });
+    expect(report).toMatchObject({ imported: 2, rejected: 1 });
+    expect(report.sampleRejects[0]).toMatchObject({ line: 3, field: 'properties.price' });
+    expect(report.sampleRejects[0]!.reason).toContain('contract shop-events: properties.price must be >= 0');
+  });
+
   it('imports everything when the contract only warns', async () => {
     const file = join(dir, 'orders.csv');
     writeFileSync(file, CSV);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { ContractSet } from '../contracts/contract-set.js';
+import type { ContractSet, GovernedMessage } from '../contracts/contract-set.js';
 import { RefineryError } from '../core/errors.js';
 import type {
   ImportFormat,
@@ -14,6 +14,7 @@ import type {
 import type { Store } from '../store/store.js';
 import { parseImportFormat, resolveFormat } from './formats.js';
 import { parseMapOptions, resolveMapping } from './mapping.js';
+import { TARGETS } from './targets.js';
 
 export interface ImportRequest {
   /** Path of the file to read. */
@@ -96,7 +97,7 @@ export async function runImport(
  * `off` contracts do not refuse rows; `refinery contract test` reports on them.
  */
 function rowCheckOf(request: ImportRequest): { rowCheck?: ImportRowCheck } {
-  if (request.target === 'events') return {};
+  if (request.target === 'events') return eventRowCheckOf(request.contracts);
   const binding = request.contracts?.findDatasetBinding(request.target);
   if (binding?.mode !== 'enforce') return {};
   return {
@@ -113,6 +114,57 @@ function rowCheckOf(request: ImportRequest): { rowCheck?: ImportRowCheck } {
       };
     },
   };
+}
+
+const EVENT_FIELDS = new Set(TARGETS.events.fields.map((field) => field.name));
+
+/**
+ * Imported events meet the same contracts as collected ones: a row an enforced contract (or the
+ * `quarantine` policy for undeclared events) would hold is refused with its line and reasons instead.
+ */
+function eventRowCheckOf(contracts: ContractSet | undefined): { rowCheck?: ImportRowCheck } {
+  if (!contracts || (contracts.contracts.length === 0 && contracts.undeclared !== 'quarantine')) return {};
+  return {
+    rowCheck(row) {
+      // Columns no field claims are added to properties on import; check what will be stored.
+      const properties: Record<string, unknown> = { ...jsonObject(row.properties) };
+      for (const [key, value] of Object.entries(row)) {
+        if (!EVENT_FIELDS.has(key) && value !== null && value !== undefined) properties[key] ??= value;
+      }
+      const type = typeof row.type === 'string' ? row.type : 'track';
+      const message = {
+        type: type as GovernedMessage['type'],
+        event: typeof row.event === 'string' ? row.event : null,
+        name: typeof row.name === 'string' ? row.name : null,
+        properties,
+        traits: jsonObject(row.traits),
+        context: jsonObject(row.context),
+      };
+      const verdict = contracts.check(message, { ...row, properties });
+      if (verdict.action !== 'quarantine') return null;
+      return {
+        field: verdict.violations[0]?.path ?? null,
+        reason: verdict.violations
+          .map((v) => `${verdict.contract ? `contract ${verdict.contract}: ` : ''}${v.path} ${v.message}`)
+          .join('; '),
+      };
+    },
+  };
+}
+
+function jsonObject(value: unknown): Record<string, unknown> | null {
+  const parsed = typeof value === 'string' ? safeParse(value) : value;
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : null;
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
 
 /** Sortable by time, unique enough for one workspace: `imp_20240301T101500_3fa9c2`. */
