@@ -47,6 +47,11 @@ export interface WorkspaceConfig {
     readonly eventsDays: number;
     /** Days to keep rejected events and import rejects for inspection. */
     readonly rejectsDays: number;
+    /**
+     * Days to keep events of one call type (`page`, `identify`, …) or one track event name, instead of
+     * `eventsDays`; 0 keeps them forever.
+     */
+    readonly events: Readonly<Record<string, number>>;
   };
 }
 
@@ -136,6 +141,12 @@ const configSchema = {
       properties: {
         eventsDays: { type: 'integer', minimum: 0, default: 0 },
         rejectsDays: { type: 'integer', minimum: 1, default: 30 },
+        events: {
+          type: 'object',
+          default: {},
+          propertyNames: { minLength: 1 },
+          additionalProperties: { type: 'integer', minimum: 0 },
+        },
       },
     },
   },

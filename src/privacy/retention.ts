@@ -1,14 +1,25 @@
 import type { WorkspaceConfig } from '../config/workspace-config.js';
-import type { ExpiryCutoffs, ExpiryReport, Store } from '../store/store.js';
+import type { EventExpiryRule, ExpiryCutoffs, ExpiryReport, Store } from '../store/store.js';
+import { EVENT_TYPES } from '../store/wal-format.js';
 
 const DAY_MS = 86_400_000;
 
-/** The cutoffs `retention` in refinery.yaml gives at `now`; 0 days keeps events forever. */
+/**
+ * The cutoffs `retention` in refinery.yaml gives at `now`; 0 days keeps events forever. A key of
+ * `retention.events` that names a call type (`page`) covers that type; any other key is a track event name.
+ */
 export function retentionCutoffs(retention: WorkspaceConfig['retention'], now: Date): ExpiryCutoffs {
+  const before = (days: number) => (days > 0 ? { before: new Date(now.getTime() - days * DAY_MS) } : {});
+  const eventRules: EventExpiryRule[] = Object.entries(retention.events ?? {}).map(([key, days]) =>
+    (EVENT_TYPES as readonly string[]).includes(key)
+      ? { type: key, ...before(days) }
+      : { type: 'track', event: key, ...before(days) },
+  );
   return {
     ...(retention.eventsDays > 0
       ? { eventsBefore: new Date(now.getTime() - retention.eventsDays * DAY_MS) }
       : {}),
+    ...(eventRules.length > 0 ? { eventRules } : {}),
     rejectsBefore: new Date(now.getTime() - retention.rejectsDays * DAY_MS),
   };
 }

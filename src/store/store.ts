@@ -180,8 +180,19 @@ export interface MetadataRepository {
  * What a retention run removes: rows received before each cutoff (an absent cutoff keeps everything).
  * Held quarantined events are never removed: they wait for a decision. Decided ones go with the rejects.
  */
+/** A retention rule for some events: a call type, or a track event name (`type: 'track'`, `event`). */
+export interface EventExpiryRule {
+  readonly type: string;
+  readonly event?: string;
+  /** Remove matching events received before this; absent keeps them forever. */
+  readonly before?: Date;
+}
+
 export interface ExpiryCutoffs {
+  /** For events no rule in `eventRules` matches. */
   readonly eventsBefore?: Date;
+  /** Per call type or track event name; the most specific matching rule decides. */
+  readonly eventRules?: readonly EventExpiryRule[];
   readonly rejectsBefore?: Date;
 }
 

@@ -78,5 +78,6 @@ contracts:
 retention:
   eventsDays: 0            # 0 keeps raw events forever
   rejectsDays: 30          # rejected events, import rejects, replayed/discarded quarantine (held ones stay)
+  events: {}               # per call type or track event name, e.g. { page: 90, "Order Completed": 0 }
 `;
 }

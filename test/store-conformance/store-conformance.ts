@@ -263,6 +263,44 @@ export function describeStoreConformance(
       expect(await store.events.countRejected()).toBe(1);
     });
 
+    it('expires events per call type and per track event name, each under its most specific rule', async () => {
+      const old = '2026-01-01T00:00:00.000Z';
+      const file = writeSegment(dir, 'rules.ndjson', [
+        eventRecord({
+          message_id: 'page-old',
+          received_at: old,
+          type: 'page',
+          name: 'Home',
+          event: undefined,
+        }),
+        eventRecord({ message_id: 'order-old', received_at: old, event: 'Order Completed' }),
+        eventRecord({ message_id: 'view-old', received_at: old, event: 'Product Viewed' }),
+        eventRecord({
+          message_id: 'view-new',
+          received_at: '2026-03-01T00:00:00.000Z',
+          event: 'Product Viewed',
+        }),
+        eventRecord({ message_id: 'other-old', received_at: old, event: 'Signed Up' }),
+        eventRecord({ message_id: 'identify-old', received_at: old, type: 'identify', event: undefined }),
+      ]);
+      await store.events.loadBatch({ stream: 's', sequence: 1, file, dedupeWindowHours: 24 });
+      const cutoff = new Date('2026-02-01T00:00:00Z');
+      const report = await store.expire({
+        // Default: everything older than the cutoff …
+        eventsBefore: cutoff,
+        eventRules: [
+          // … but orders are kept forever, pages go by the same cutoff, identify calls are kept forever.
+          { type: 'track', event: 'Order Completed' },
+          { type: 'page', before: cutoff },
+          { type: 'identify' },
+          { type: 'track', event: 'Product Viewed', before: cutoff },
+        ],
+      });
+      expect(report.events).toBe(3);
+      const rows = await store.readOnlyQuery('SELECT message_id FROM events ORDER BY message_id', QUERY);
+      expect(rows.rows.map((r) => r.message_id)).toEqual(['identify-old', 'order-old', 'view-new']);
+    });
+
     it('stores keys by hash, finds, lists and revokes them', async () => {
       const row = {
         id: 'k1',

@@ -3,6 +3,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { RefineryError } from '../../core/errors.js';
 import { assertReadOnlySelect } from '../duckdb/duckdb-query-guard.js';
 import { DuckDbSession } from '../duckdb/duckdb-session.js';
+import { eventExpiryConditions } from '../event-expiry.js';
 import { QUERYABLE_RELATIONS } from '../public-relations.js';
 import type { QueryResult } from '../query-result.js';
 import type { ExpiryCutoffs, ExpiryReport, ReadQueryOptions, Store } from '../store.js';
@@ -222,7 +223,7 @@ export class ClickHouseStore implements Store {
       if (flagged > 0) await this.mutate('contract_violation_log', `DELETE WHERE ${where}`);
     }
     return {
-      events: await removeBefore('event_log', cutoffs.eventsBefore),
+      events: await this.expireEvents(cutoffs),
       rejectedEvents: await removeBefore('reject_log', cutoffs.rejectsBefore),
       importRejects: await this.expireImportRejects(cutoffs.rejectsBefore),
       decidedQuarantine: decided.rows,
@@ -261,6 +262,21 @@ export class ClickHouseStore implements Store {
       await this.mutate('quarantine_log', `DELETE WHERE id IN (${list})`);
     }
     return { rows: ids.length, violations };
+  }
+
+  private async expireEvents(cutoffs: ExpiryCutoffs): Promise<number> {
+    const dialect = {
+      text: quote,
+      receivedBefore: (cutoff: Date) => `received_at < toDateTime(${quote(toDateTimeText(cutoff))}, 'UTC')`,
+    };
+    let removed = 0;
+    for (const where of eventExpiryConditions(cutoffs, dialect)) {
+      const counted = await this.db.json(`SELECT count() AS n FROM event_log FINAL WHERE ${where}`);
+      const n = Number(counted.data[0]?.n ?? 0);
+      if (n > 0) await this.mutate('event_log', `DELETE WHERE ${where}`);
+      removed += n;
+    }
+    return removed;
   }
 
   /** Import rejects go with their import's start time, as on DuckDB. */

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { RefineryError } from '../../core/errors.js';
+import { type ExpiryDialect, eventExpiryConditions } from '../event-expiry.js';
 import { QUERYABLE_RELATIONS } from '../public-relations.js';
 import type { QueryResult } from '../query-result.js';
 import type { ExpiryCutoffs, ExpiryReport, ReadQueryOptions, Store } from '../store.js';
@@ -26,6 +27,19 @@ export interface DuckDbStoreOptions {
   readonly allowedDirectories?: readonly string[];
   readonly memoryLimit?: string;
   readonly threads?: number;
+}
+
+const DUCKDB_EXPIRY: ExpiryDialect = {
+  text: (value) => `'${value.replaceAll("'", "''")}'`,
+  receivedBefore: (cutoff) => `received_at < '${cutoff.toISOString()}'::TIMESTAMPTZ`,
+};
+
+async function expireEvents(c: DuckDBConnection, cutoffs: ExpiryCutoffs): Promise<number> {
+  let removed = 0;
+  for (const where of eventExpiryConditions(cutoffs, DUCKDB_EXPIRY)) {
+    removed += await runOn(c, `DELETE FROM event_log WHERE ${where}`);
+  }
+  return removed;
 }
 
 export class DuckDbStore implements Store {
@@ -127,10 +141,7 @@ export class DuckDbStore implements Store {
       await runOn(c, 'BEGIN TRANSACTION');
       try {
         const report = {
-          events: await deleteBefore(
-            'DELETE FROM event_log WHERE received_at < $1::TIMESTAMPTZ',
-            cutoffs.eventsBefore,
-          ),
+          events: await expireEvents(c, cutoffs),
           rejectedEvents: await deleteBefore(
             'DELETE FROM rejected_events WHERE received_at < $1::TIMESTAMPTZ',
             cutoffs.rejectsBefore,
