@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { ValidMessage } from '../collect/segment-message.js';
 import { isRefineryError } from '../core/errors.js';
 import {
   type ConsentCaptureOptions,
+  type ConsentMessage,
   type ConsentObservation,
   consentObservationsOf,
   consentStateAt,
@@ -245,6 +247,7 @@ describe('the time of a decision', () => {
   });
 
   it('reads a validated message timestamp in epoch milliseconds', () => {
+    expectTypeOf<ValidMessage>().toExtend<ConsentMessage>();
     const { observations } = consentObservationsOf(
       withPreferences({ Analytics: true }, Date.parse('2026-03-10T11:00:00Z')),
       options,

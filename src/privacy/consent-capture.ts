@@ -75,7 +75,7 @@ export function consentObservationsOf(
   for (const [category, value] of Object.entries(categoryPreferencesOf(message.context))) {
     const purposes = findCategoryPurposes(options.categories, category);
     if (purposes === undefined) {
-      if (!unknownCategories.includes(category)) unknownCategories.push(category);
+      unknownCategories.push(category);
       continue;
     }
     if (typeof value !== 'boolean') continue;
