@@ -90,6 +90,18 @@ export interface LogicalTypeOptions {
   readonly maxProperties?: number;
 }
 
+/** The ODCS operators a quality rule compares its measured value with. */
+export const QUALITY_OPERATORS = [
+  'mustBe',
+  'mustNotBe',
+  'mustBeGreaterThan',
+  'mustBeGreaterOrEqualTo',
+  'mustBeLessThan',
+  'mustBeLessOrEqualTo',
+  'mustBeBetween',
+  'mustNotBeBetween',
+] as const;
+
 /** The comparison a quality rule's measured value must satisfy (ODCS operators). */
 export interface QualityThreshold {
   readonly mustBe?: unknown;
@@ -277,16 +289,7 @@ function readQuality(raw: unknown, path: DocumentPath): QualityRule[] {
 
 function pickThreshold(rule: Record<string, unknown>): QualityThreshold {
   const threshold: Record<string, unknown> = {};
-  for (const key of [
-    'mustBe',
-    'mustNotBe',
-    'mustBeGreaterThan',
-    'mustBeGreaterOrEqualTo',
-    'mustBeLessThan',
-    'mustBeLessOrEqualTo',
-    'mustBeBetween',
-    'mustNotBeBetween',
-  ]) {
+  for (const key of QUALITY_OPERATORS) {
     if (key in rule) threshold[key] = rule[key];
   }
   return threshold as QualityThreshold;

@@ -13,7 +13,7 @@
  * keyword) so the linter can name the problem instead of echoing the schema. Validators ignore it.
  */
 
-import { LOGICAL_TYPES } from '../contract-model.js';
+import { LOGICAL_TYPES, QUALITY_OPERATORS } from '../contract-model.js';
 
 /** The ODCS versions Refinery reads. */
 export const ODCS_API_VERSIONS = ['v3.0.0', 'v3.0.1', 'v3.0.2', 'v3.1.0'] as const;
@@ -82,16 +82,7 @@ export const ODCS_QUALITY_DIMENSIONS = [
   'timeliness',
   'uniqueness',
 ] as const;
-export const ODCS_QUALITY_OPERATORS = [
-  'mustBe',
-  'mustNotBe',
-  'mustBeGreaterThan',
-  'mustBeGreaterOrEqualTo',
-  'mustBeLessThan',
-  'mustBeLessOrEqualTo',
-  'mustBeBetween',
-  'mustNotBeBetween',
-] as const;
+export const ODCS_QUALITY_OPERATORS = QUALITY_OPERATORS;
 
 /** The top-level fields ODCS v3 defines; nothing else may appear there. */
 export const ODCS_TOP_LEVEL_FIELDS = [

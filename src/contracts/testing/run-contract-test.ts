@@ -1,12 +1,13 @@
 import { isRefineryError, RefineryError } from '../../core/errors.js';
-import type {
-  Contract,
-  ContractServer,
-  QualityRule,
-  QualityThreshold,
-  SchemaObject,
-  SchemaProperty,
-  SlaProperty,
+import {
+  type Contract,
+  type ContractServer,
+  QUALITY_OPERATORS,
+  type QualityRule,
+  type QualityThreshold,
+  type SchemaObject,
+  type SchemaProperty,
+  type SlaProperty,
 } from '../contract-model.js';
 import { compileRecordValidator, type Violation } from '../record-validator.js';
 import {
@@ -861,19 +862,8 @@ function judge(
   return { ...check, result: lenient ? 'warning' : 'failed', reason: `${what}; ${expectation}`, ...shown };
 }
 
-const OPERATORS = [
-  'mustBe',
-  'mustNotBe',
-  'mustBeGreaterThan',
-  'mustBeGreaterOrEqualTo',
-  'mustBeLessThan',
-  'mustBeLessOrEqualTo',
-  'mustBeBetween',
-  'mustNotBeBetween',
-] as const;
-
 function hasOperator(threshold: QualityThreshold): boolean {
-  return OPERATORS.some((operator) => threshold[operator] !== undefined);
+  return QUALITY_OPERATORS.some((operator) => threshold[operator] !== undefined);
 }
 
 /** True when `measured` satisfies every operator given (ODCS: between bounds are inclusive). */
