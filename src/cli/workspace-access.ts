@@ -13,6 +13,7 @@ import {
   replayQuarantined,
 } from '../contracts/quarantine.js';
 import { quarantineExportLines } from '../contracts/quarantine-export.js';
+import { withoutStatus } from '../contracts/quarantine-rows.js';
 import { RefineryError } from '../core/errors.js';
 import { runImport } from '../imports/run-import.js';
 import { findRunningServer, type ServerFile } from '../runtime/server-file.js';
@@ -146,10 +147,9 @@ class DirectAccess implements WorkspaceAccess {
   }
 
   async listQuarantined(filter: QuarantineFilter, page: { limit: number; offset?: number }) {
-    const { status: _status, ...all } = filter;
     const [items, counts] = await Promise.all([
       this.store.governance.listQuarantined(filter, page),
-      this.store.governance.countQuarantined(all),
+      this.store.governance.countQuarantined(withoutStatus(filter)),
     ]);
     return { items, counts };
   }

@@ -1,6 +1,6 @@
 import type { QuarantinedEventRow, QuarantineFilter, Store } from '../store/store.js';
+import { quarantinedRows } from './quarantine-rows.js';
 
-const PAGE = 1000;
 const CSV_COLUMNS = [
   'id',
   'received_at',
@@ -15,7 +15,7 @@ const CSV_COLUMNS = [
 
 /**
  * The selected quarantined events, payload included, one line each: NDJSON objects that
- * `refinery quarantine replay --from FILE` reads back after they are corrected, or CSV for a spreadsheet.
+ * `refinery quarantine replay --from-file FILE` reads back after they are corrected, or CSV for a spreadsheet.
  */
 export async function* quarantineExportLines(
   store: Store,
@@ -23,10 +23,8 @@ export async function* quarantineExportLines(
   format: 'ndjson' | 'csv',
 ): AsyncGenerator<string> {
   if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\n`;
-  for (let offset = 0; ; offset += PAGE) {
-    const rows = await store.governance.listQuarantined(filter, { limit: PAGE, offset, withPayload: true });
-    for (const row of rows) yield format === 'csv' ? csvLine(row) : `${JSON.stringify(exportRecord(row))}\n`;
-    if (rows.length < PAGE) return;
+  for await (const row of quarantinedRows(store, filter, true)) {
+    yield format === 'csv' ? csvLine(row) : `${JSON.stringify(exportRecord(row))}\n`;
   }
 }
 

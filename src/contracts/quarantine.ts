@@ -22,6 +22,7 @@ import {
   type StoredViolation,
 } from '../store/wal-format.js';
 import type { ContractSet, GovernedMessage } from './contract-set.js';
+import { quarantinedRows } from './quarantine-rows.js';
 
 /** The loader stream quarantine decisions are written under; its sequence numbers are their own. */
 export const QUARANTINE_STREAM = 'quarantine';
@@ -167,14 +168,8 @@ async function selectHeld(
 ): Promise<QuarantinedEventRow[]> {
   const rows: QuarantinedEventRow[] = [];
   // Read the whole selection before deciding anything, so paging is not disturbed by our own writes.
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await store.governance.listQuarantined(
-      { ...filter, status: 'held' },
-      { limit: PAGE, offset, withPayload },
-    );
-    rows.push(...page);
-    if (page.length < PAGE) return rows;
-  }
+  for await (const row of quarantinedRows(store, { ...filter, status: 'held' }, withPayload)) rows.push(row);
+  return rows;
 }
 
 function requestRecordOf(row: QuarantinedEventRow): RequestRecord {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import { withoutStatus } from '../../contracts/quarantine-rows.js';
 import { RefineryError } from '../../core/errors.js';
 import type { QuarantineFilter } from '../../store/store.js';
 import { workspaceTarget } from '../main.js';
@@ -53,16 +54,12 @@ function filterOf(options: FilterOptions, ids: readonly string[] = []): Quaranti
   return filter as QuarantineFilter;
 }
 
-/** Decisions apply to held events only, whatever --status says. */
-function decisionOptions(options: FilterOptions): FilterOptions {
-  const { status: _status, ...rest } = options;
-  return rest;
-}
-
-/** Every decision names its events: ids, a filter, or --all. A bare `replay` must not touch everything. */
+/**
+ * Every decision names its events: ids, a filter, or --all. A bare `replay` must not touch everything.
+ * `filter` is a decision's, without a status: decisions apply to held events whatever --status says.
+ */
 function assertSelection(filter: QuarantineFilter, all: boolean | undefined, verb: string): void {
-  const { status: _status, ...narrowing } = filter;
-  if (Object.keys(narrowing).length === 0 && !all) {
+  if (Object.keys(filter).length === 0 && !all) {
     throw new RefineryError(
       'REFINERY_ERR_MISSING_FIELD',
       `Say which events to ${verb}: ids, a filter such as --contract or --event, or --all.`,
@@ -160,7 +157,7 @@ export function registerQuarantineCommand(program: Command): void {
       ) => {
         const fixes = options.fromFile ? readFixes(options.fromFile) : undefined;
         const selected = fixes && ids.length === 0 ? [...fixes.keys()] : ids;
-        const filter = filterOf(decisionOptions(options), selected);
+        const filter = withoutStatus(filterOf(options, selected));
         assertSelection(filter, options.all, 'replay');
         await withWorkspaceAccess(workspaceTarget(program.opts()), async (access) => {
           const report = await access.replayQuarantined({
@@ -193,7 +190,7 @@ export function registerQuarantineCommand(program: Command): void {
     .option('--all', 'every held event')
     .option('--json', 'print as JSON')
     .action(async (ids: string[], options: FilterOptions & { all?: boolean; json?: boolean }) => {
-      const filter = filterOf(decisionOptions(options), ids);
+      const filter = withoutStatus(filterOf(options, ids));
       assertSelection(filter, options.all, 'discard');
       await withWorkspaceAccess(workspaceTarget(program.opts()), async (access) => {
         const report = await access.discardQuarantined({ filter });

@@ -9,7 +9,7 @@ import { RefineryError } from '../../core/errors.js';
 import { eventCounts } from '../../store/event-counts.js';
 import type { Store } from '../../store/store.js';
 import { authenticateAdmin } from '../auth.js';
-import { limitOf, parseDate } from './query-params.js';
+import { limitOf, parseDate, TIMELINE_QUERY } from './query-params.js';
 
 export interface AdminRouteDeps {
   readonly config: WorkspaceConfig;
@@ -68,14 +68,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
           tags: ['admin'],
           summary: 'Event counts per hour or day and type',
           security: admin,
-          querystring: {
-            type: 'object',
-            properties: {
-              interval: { enum: ['hour', 'day'] },
-              from: { type: 'string', format: 'date-time' },
-              to: { type: 'string', format: 'date-time' },
-            },
-          },
+          querystring: TIMELINE_QUERY,
         },
       },
       async (request) => {

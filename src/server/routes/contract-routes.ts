@@ -11,11 +11,12 @@ import {
   replayQuarantined,
 } from '../../contracts/quarantine.js';
 import { quarantineExportLines } from '../../contracts/quarantine-export.js';
+import { withoutStatus } from '../../contracts/quarantine-rows.js';
 import { violationRates } from '../../contracts/violation-rates.js';
 import { RefineryError } from '../../core/errors.js';
 import type { QuarantineFilter, Store } from '../../store/store.js';
 import { authenticateAdmin } from '../auth.js';
-import { limitOf, parseDate } from './query-params.js';
+import { limitOf, parseDate, TIMELINE_QUERY } from './query-params.js';
 
 export interface ContractRouteDeps {
   readonly config: WorkspaceConfig;
@@ -112,14 +113,7 @@ export function registerContractRoutes(app: FastifyInstance, deps: ContractRoute
           tags: ['contracts'],
           summary: 'Received, flagged and quarantined events and the violation rate per event over time',
           security: admin,
-          querystring: {
-            type: 'object',
-            properties: {
-              interval: { enum: ['hour', 'day'] },
-              from: { type: 'string', format: 'date-time' },
-              to: { type: 'string', format: 'date-time' },
-            },
-          },
+          querystring: TIMELINE_QUERY,
         },
       },
       async (request) => {
@@ -329,9 +323,4 @@ function filterOf(query: Record<string, unknown>): QuarantineFilter {
   if (from) filter.from = parseDate(from, 'from');
   if (to) filter.to = parseDate(to, 'to');
   return filter as QuarantineFilter;
-}
-
-function withoutStatus(filter: QuarantineFilter): QuarantineFilter {
-  const { status: _status, ...rest } = filter;
-  return rest;
 }

@@ -1,6 +1,16 @@
 import type { FastifyRequest } from 'fastify';
 import { RefineryError } from '../../core/errors.js';
 
+/** The query string of the timeline routes: `interval` and an optional [from, to) range. */
+export const TIMELINE_QUERY = {
+  type: 'object',
+  properties: {
+    interval: { enum: ['hour', 'day'] },
+    from: { type: 'string', format: 'date-time' },
+    to: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
 /** `?limit=` as a positive integer, `fallback` when absent or invalid, never above `max`. */
 export function limitOf(request: FastifyRequest, fallback: number, max: number): number {
   const raw = Number((request.query as { limit?: string }).limit ?? fallback);

@@ -8,6 +8,7 @@ import type {
   TimelinePoint,
 } from '../store.js';
 import { type DuckDbSession, readOn, rowsOf, runOn } from './duckdb-session.js';
+import { parseJsonColumn } from './duckdb-values.js';
 import { EXPAND_SEGMENT_SQL, READ_SEGMENT_SQL } from './duckdb-wal-sql.js';
 
 const EVENT_COLUMNS = `message_id, type, event, name, category, user_id, anonymous_id, group_id, previous_id,
@@ -153,7 +154,7 @@ export class DuckDbEvents implements EventRepository {
        FROM event_log WHERE load_seq > $1 ORDER BY received_at DESC LIMIT $2`,
       [options.afterLoadSeq ?? 0, options.limit],
     );
-    return rows.map((row) => ({ ...row, properties: parseJson(row.properties) }));
+    return rows.map((row) => ({ ...row, properties: parseJsonColumn(row.properties) }));
   }
 
   recentRejects(limit: number): Promise<Record<string, unknown>[]> {
@@ -238,8 +239,4 @@ async function insertViolations(
      FROM (SELECT *, unnest(json_transform(violations, '${VIOLATIONS_SHAPE}')) AS v FROM ${table})`,
     [sequence],
   );
-}
-
-function parseJson(value: unknown): unknown {
-  return typeof value === 'string' ? JSON.parse(value) : value;
 }

@@ -7,6 +7,7 @@ import type {
   ViolationTimelinePoint,
 } from '../store.js';
 import type { DuckDbSession, SqlParam } from './duckdb-session.js';
+import { parseJsonColumn } from './duckdb-values.js';
 
 /** Names events the way `topEventNames` does, from the governance tables' `event` (page/screen name there). */
 const EVENT_LABEL = `CASE WHEN type = 'track' THEN coalesce(event, '(unnamed)')
@@ -38,16 +39,16 @@ export class DuckDbGovernance implements GovernanceRepository {
       event: (row.event as string | null) ?? null,
       contract: (row.contract as string | null) ?? null,
       contractVersion: (row.contract_version as string | null) ?? null,
-      violations: parse(row.violations) as QuarantinedEventRow['violations'],
+      violations: parseJsonColumn(row.violations) as QuarantinedEventRow['violations'],
       status: row.status as QuarantinedEventRow['status'],
       statusAt: (row.status_at as string | null) ?? null,
       statusBy: (row.status_by as string | null) ?? null,
       ...(page.withPayload
         ? {
-            payload: parse(row.payload) as Record<string, unknown>,
+            payload: parseJsonColumn(row.payload) as Record<string, unknown>,
             ip: (row.ip as string | null) ?? null,
             userAgent: (row.user_agent as string | null) ?? null,
-            agent: (parse(row.agent) as QuarantinedEventRow['agent']) ?? null,
+            agent: (parseJsonColumn(row.agent) as QuarantinedEventRow['agent']) ?? null,
           }
         : {}),
     }));
@@ -160,8 +161,4 @@ function timeRange(options: { from?: Date; to?: Date }): { where: string; params
 
 function unitOf(interval: 'hour' | 'day'): string {
   return interval === 'hour' ? 'hour' : 'day';
-}
-
-function parse(value: unknown): unknown {
-  return typeof value === 'string' ? JSON.parse(value) : value;
 }

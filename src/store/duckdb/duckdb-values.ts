@@ -49,3 +49,8 @@ function isoFromTimestamp(text: string): string {
   const date = new Date(`${match[1]}T${match[2]}Z`);
   return Number.isNaN(date.getTime()) ? text : date.toISOString();
 }
+
+/** A JSON column as read: DuckDB hands JSON values over as their text. */
+export function parseJsonColumn(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
