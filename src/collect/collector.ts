@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { WorkspaceConfig } from '../config/workspace-config.js';
 import type { ContractSet } from '../contracts/contract-set.js';
 import { isRefineryError, RefineryError } from '../core/errors.js';
+import { isJsonObject } from '../core/json-object.js';
 import type {
   EventType,
   FlagRecord,
@@ -109,7 +110,7 @@ export class Collector {
     // No event can be larger than the body that carried it, so small bodies skip the per-event check.
     const checkEachSize = facts.body.length > limits.maxEventBytes;
     const batchSentAt = typeof defaults.sentAt === 'string' ? defaults.sentAt : undefined;
-    const batchContext = isObject(defaults.context) ? defaults.context : undefined;
+    const batchContext = isJsonObject(defaults.context) ? defaults.context : undefined;
     for (let index = 0; index < messages.length; index++) {
       const raw = messages[index];
       const path = impliedType ? 'body' : `batch[${index}]`;
@@ -236,7 +237,7 @@ function singleLine(body: Buffer): Buffer {
 }
 
 function withBatchDefaults(raw: unknown, sentAt: string | undefined, defaults: BatchDefaults): unknown {
-  if (!isObject(raw)) return raw;
+  if (!isJsonObject(raw)) return raw;
   const needsSentAt = sentAt !== undefined && raw.sentAt === undefined;
   const needsContext = defaults.context !== undefined && raw.context === undefined;
   if (!needsSentAt && !needsContext) return raw;
@@ -259,19 +260,15 @@ function heldPayload(
 ): Record<string, unknown> {
   const message = { ...(withBatchDefaults(raw, sentAt, defaults) as Record<string, unknown>) };
   delete message.writeKey;
-  if (message.integrations === undefined && isObject(defaults.integrations))
+  if (message.integrations === undefined && isJsonObject(defaults.integrations))
     message.integrations = defaults.integrations;
-  if (isObject(message.context) && 'ip' in message.context) {
+  if (isJsonObject(message.context) && 'ip' in message.context) {
     const context: Record<string, unknown> = { ...message.context };
     if (policyIp === null) delete context.ip;
     else context.ip = policyIp;
     message.context = context;
   }
   return message;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function assertEventSize(raw: unknown, path: string, maxEventBytes: number): void {
@@ -294,12 +291,12 @@ function asRefineryError(error: unknown): RefineryError {
 }
 
 function messageIdOf(raw: unknown): string | null {
-  const id = isObject(raw) ? raw.messageId : undefined;
+  const id = isJsonObject(raw) ? raw.messageId : undefined;
   return typeof id === 'string' ? id.slice(0, 512) : null;
 }
 
 function typeOf(raw: unknown): string | undefined {
-  const type = isObject(raw) ? raw.type : undefined;
+  const type = isJsonObject(raw) ? raw.type : undefined;
   return typeof type === 'string' ? type.slice(0, 32) : undefined;
 }
 

@@ -1,4 +1,5 @@
 import { RefineryError } from '../core/errors.js';
+import { asJsonObject } from '../core/json-object.js';
 import type { DocumentPath, OdcsSource } from './odcs-source.js';
 
 /**
@@ -154,7 +155,7 @@ export interface SlaProperty {
  * what Refinery itself needs (names, known modes, compilable patterns) it checks here, naming the line.
  */
 export function readContract(source: OdcsSource): Contract {
-  const root = asRecord(source.value);
+  const root = asJsonObject(source.value);
   if (!root) throw invalidAt(source, [], 'the file must hold a YAML mapping (an ODCS contract)');
   if ('dataContractSpecification' in root) {
     throw new RefineryError(
@@ -176,7 +177,7 @@ export function readContract(source: OdcsSource): Contract {
     objects: schema.map((object, index) => readObject(source, object, ['schema', index])),
     servers: (Array.isArray(root.servers) ? root.servers : []).map(readServer),
     sla: (Array.isArray(root.slaProperties) ? root.slaProperties : []).map((entry, index) => {
-      const sla = asRecord(entry) ?? {};
+      const sla = asJsonObject(entry) ?? {};
       return {
         property: text(sla.property) ?? '',
         value: sla.value,
@@ -193,14 +194,14 @@ export function readContract(source: OdcsSource): Contract {
 export function customProperty(list: unknown, property: string): unknown {
   if (!Array.isArray(list)) return undefined;
   for (const entry of list) {
-    const record = asRecord(entry);
+    const record = asJsonObject(entry);
     if (record && record.property === property) return record.value;
   }
   return undefined;
 }
 
 function readObject(source: OdcsSource, raw: unknown, path: DocumentPath): SchemaObject {
-  const object = asRecord(raw);
+  const object = asJsonObject(raw);
   const name = text(object?.name);
   if (!object || !name) throw invalidAt(source, path, 'each schema object needs a name');
   const properties = Array.isArray(object.properties) ? object.properties : [];
@@ -219,7 +220,7 @@ function readObject(source: OdcsSource, raw: unknown, path: DocumentPath): Schem
 }
 
 function readProperty(source: OdcsSource, raw: unknown, path: DocumentPath): SchemaProperty {
-  const property = asRecord(raw);
+  const property = asJsonObject(raw);
   const name = text(property?.name);
   if (!property || !name) throw invalidAt(source, path, 'each property needs a name');
   const logicalType = text(property.logicalType);
@@ -230,7 +231,7 @@ function readProperty(source: OdcsSource, raw: unknown, path: DocumentPath): Sch
       `logicalType "${logicalType}" is not one of ${LOGICAL_TYPES.join(', ')}`,
     );
   }
-  const options = (asRecord(property.logicalTypeOptions) ?? {}) as LogicalTypeOptions;
+  const options = (asJsonObject(property.logicalTypeOptions) ?? {}) as LogicalTypeOptions;
   if (typeof options.pattern === 'string') {
     try {
       new RegExp(options.pattern, 'u');
@@ -255,8 +256,8 @@ function readProperty(source: OdcsSource, raw: unknown, path: DocumentPath): Sch
     options,
     quality: readQuality(property.quality, [...path, 'quality']),
     properties: nested.map((child, index) => readProperty(source, child, [...path, 'properties', index])),
-    items: asRecord(property.items)
-      ? readProperty(source, { name: 'items', ...asRecord(property.items) }, [...path, 'items'])
+    items: asJsonObject(property.items)
+      ? readProperty(source, { name: 'items', ...asJsonObject(property.items) }, [...path, 'items'])
       : null,
     examples: Array.isArray(property.examples) ? property.examples : [],
     path,
@@ -266,7 +267,7 @@ function readProperty(source: OdcsSource, raw: unknown, path: DocumentPath): Sch
 function readQuality(raw: unknown, path: DocumentPath): QualityRule[] {
   if (!Array.isArray(raw)) return [];
   return raw.map((entry, index) => {
-    const rule = asRecord(entry) ?? {};
+    const rule = asJsonObject(entry) ?? {};
     const metric = text(rule.metric) ?? text(rule.rule);
     const declared = text(rule.type);
     const type = (declared ?? (metric ? 'library' : 'library')) as QualityRule['type'];
@@ -278,7 +279,7 @@ function readQuality(raw: unknown, path: DocumentPath): QualityRule[] {
       dimension: text(rule.dimension),
       severity: text(rule.severity),
       unit: text(rule.unit),
-      arguments: asRecord(rule.arguments) ?? {},
+      arguments: asJsonObject(rule.arguments) ?? {},
       query: text(rule.query),
       engine: text(rule.engine),
       ...pickThreshold(rule),
@@ -296,7 +297,7 @@ function pickThreshold(rule: Record<string, unknown>): QualityThreshold {
 }
 
 function readServer(raw: unknown): ContractServer {
-  const server = asRecord(raw) ?? {};
+  const server = asJsonObject(raw) ?? {};
   return {
     server: text(server.server) ?? '',
     type: text(server.type) ?? '',
@@ -323,10 +324,10 @@ function modeOf(source: OdcsSource, list: unknown, path: DocumentPath): Contract
 function ownerOf(root: Record<string, unknown>): string | null {
   const team = root.team;
   if (typeof team === 'string') return team;
-  const record = asRecord(team);
+  const record = asJsonObject(team);
   if (record) return text(record.name) ?? null;
   if (Array.isArray(team)) {
-    const owner = team.map(asRecord).find((member) => member && /owner/i.test(String(member.role ?? '')));
+    const owner = team.map(asJsonObject).find((member) => member && /owner/i.test(String(member.role ?? '')));
     return owner ? (text(owner.username) ?? text(owner.name)) : null;
   }
   return null;
@@ -345,12 +346,6 @@ export function formatPath(path: DocumentPath): string {
   let out = '';
   for (const step of path) out += typeof step === 'number' ? `[${step}]` : out ? `.${step}` : step;
   return out;
-}
-
-function asRecord(value: unknown): Record<string, unknown> | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : null;
 }
 
 function text(value: unknown): string | null {

@@ -11,6 +11,7 @@ import {
 import { join } from 'node:path';
 import { validateMessage } from '../collect/message-validation.js';
 import { RefineryError } from '../core/errors.js';
+import { asJsonObject } from '../core/json-object.js';
 import type { QuarantinedEventRow, QuarantineFilter, Store } from '../store/store.js';
 import {
   EVENT_TYPES,
@@ -155,9 +156,9 @@ export function governedMessageOf(payload: Record<string, unknown>, fallbackType
     type: type as EventType,
     event: typeof payload.event === 'string' ? payload.event : null,
     name: typeof payload.name === 'string' ? payload.name : null,
-    properties: objectOrNull(payload.properties),
-    traits: objectOrNull(payload.traits),
-    context: objectOrNull(payload.context),
+    properties: asJsonObject(payload.properties),
+    traits: asJsonObject(payload.traits),
+    context: asJsonObject(payload.context),
   };
 }
 
@@ -269,10 +270,4 @@ function segmentSpecProblem(fix: Record<string, unknown>, row: QuarantinedEventR
       message: reason?.message ?? String(error),
     };
   }
-}
-
-function objectOrNull(value: unknown): Record<string, unknown> | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : null;
 }

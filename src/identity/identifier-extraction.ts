@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { asJsonObject } from '../core/json-object.js';
 import { DEFAULT_IDENTITY_RULES, type Identifier, type IdentityRules } from './identity-rules.js';
 
 /**
@@ -37,10 +38,10 @@ export function extractIdentifiers(
   }
   collected.add('anonymous_id', anonymousId);
 
-  const context = asObject(message.context);
+  const context = asJsonObject(message.context);
   const traitSources = [
-    message.type === 'identify' ? asObject(message.traits) : undefined,
-    asObject(context?.traits),
+    message.type === 'identify' ? asJsonObject(message.traits) : undefined,
+    asJsonObject(context?.traits),
   ];
   for (const traits of traitSources) collected.add('email', hashEmail(traits?.email));
   for (const traits of traitSources) collected.add('phone', hashPhone(traits?.phone));
@@ -100,7 +101,7 @@ export function hashPhone(raw: unknown): string | undefined {
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 
 function readExternalId(entry: unknown): Identifier | undefined {
-  const external = asObject(entry);
+  const external = asJsonObject(entry);
   if (!external || typeof external.type !== 'string') return undefined;
   if (external.collection !== undefined && external.collection !== 'users') return undefined;
   const encoding = external.encoding ?? 'none';
@@ -124,12 +125,6 @@ function readId(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string' || value.trim() === '') return undefined;
   return value;
-}
-
-function asObject(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
 }
 
 function sha256Hex(text: string): string {

@@ -1,4 +1,5 @@
 import { RefineryError } from '../core/errors.js';
+import { isJsonObject } from '../core/json-object.js';
 
 /**
  * The rules the identity graph merges people by, in the spirit of Segment's identity resolution settings.
@@ -64,10 +65,10 @@ export function validateIdentityRules(input: unknown, path = 'identity'): Identi
   const problems: { field: string; text: string }[] = [];
   const problem = (field: string, text: string) => problems.push({ field, text: `${field} ${text}` });
 
-  const identifiers = isPlainObject(input) ? input.identifiers : undefined;
-  if (!isPlainObject(input)) {
+  const identifiers = isJsonObject(input) ? input.identifiers : undefined;
+  if (!isJsonObject(input)) {
     problem(path, 'must be a mapping with an `identifiers` mapping');
-  } else if (!isPlainObject(identifiers)) {
+  } else if (!isJsonObject(identifiers)) {
     problem(`${path}.identifiers`, 'must be a mapping of identifier type to { priority, limit, link }');
   } else if (Object.keys(identifiers).length === 0) {
     problem(`${path}.identifiers`, 'must name at least one identifier type');
@@ -75,10 +76,10 @@ export function validateIdentityRules(input: unknown, path = 'identity'): Identi
 
   const rules: IdentifierRule[] = [];
   const typeByPriority = new Map<number, string>();
-  for (const [type, raw] of Object.entries(isPlainObject(identifiers) ? identifiers : {})) {
+  for (const [type, raw] of Object.entries(isJsonObject(identifiers) ? identifiers : {})) {
     const field = `${path}.identifiers.${type}`;
     const rule = readRule(type, raw, field, problem);
-    const priority = isPlainObject(raw) ? raw.priority : undefined;
+    const priority = isJsonObject(raw) ? raw.priority : undefined;
     if (!TYPE_NAME.test(type) || !isPositiveInteger(priority)) continue;
     const other = typeByPriority.get(priority);
     if (other === undefined) {
@@ -131,7 +132,7 @@ function readRule(
     );
     return undefined;
   }
-  if (!isPlainObject(raw)) {
+  if (!isJsonObject(raw)) {
     problem(field, 'must be a mapping with `priority`, `limit` and optionally `link`');
     return undefined;
   }
@@ -149,10 +150,6 @@ function readRule(
   if (!isPositiveInteger(priority) || !isPositiveInteger(limit) || typeof link !== 'boolean')
     return undefined;
   return { type, priority, limit, link };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function isPositiveInteger(value: unknown): value is number {

@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ContractSet, GovernedMessage } from '../contracts/contract-set.js';
 import { RefineryError } from '../core/errors.js';
+import { asJsonObject } from '../core/json-object.js';
 import type {
   ImportFormat,
   ImportProgress,
@@ -153,10 +154,7 @@ function eventRowCheckOf(contracts: ContractSet | undefined): { rowCheck?: Impor
 }
 
 function jsonObject(value: unknown): Record<string, unknown> | null {
-  const parsed = typeof value === 'string' ? safeParse(value) : value;
-  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
-    ? (parsed as Record<string, unknown>)
-    : null;
+  return asJsonObject(typeof value === 'string' ? safeParse(value) : value);
 }
 
 function safeParse(text: string): unknown {

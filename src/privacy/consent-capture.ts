@@ -1,5 +1,6 @@
 import { RefineryError } from '../core/errors.js';
 import { parseIsoTimestamp } from '../core/iso-time.js';
+import { isJsonObject } from '../core/json-object.js';
 import {
   type ConsentCategoryMap,
   type ConsentDefaults,
@@ -142,9 +143,9 @@ function outranks(candidate: Timed, current: Timed): boolean {
 }
 
 function categoryPreferencesOf(context: unknown): Record<string, unknown> {
-  if (!isPlainObject(context) || !isPlainObject(context.consent)) return {};
+  if (!isJsonObject(context) || !isJsonObject(context.consent)) return {};
   const preferences = context.consent.categoryPreferences;
-  return isPlainObject(preferences) ? preferences : {};
+  return isJsonObject(preferences) ? preferences : {};
 }
 
 function decisionTimeOf(message: ConsentMessage, receivedAt: number | string): number {
@@ -172,8 +173,4 @@ function timeOrThrow(value: number | string, field: string): number {
     );
   }
   return time;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -1,4 +1,5 @@
 import { RefineryError } from '../core/errors.js';
+import { isJsonObject } from '../core/json-object.js';
 
 /**
  * The purposes Refinery enforces consent for. Every consent signal (a banner's categories, `Sec-GPC`, the API)
@@ -113,10 +114,10 @@ export function validateConsentConfig(input: unknown = {}, path = 'consent'): Co
   const problems: { field: string; text: string }[] = [];
   const problem = (field: string, text: string) => problems.push({ field, text: `${field} ${text}` });
 
-  if (input !== undefined && input !== null && !isPlainObject(input)) {
+  if (input !== undefined && input !== null && !isJsonObject(input)) {
     problem(path, 'must be a mapping with optional `categories` and `default`');
   }
-  const section = isPlainObject(input) ? input : {};
+  const section = isJsonObject(input) ? input : {};
   for (const key of Object.keys(section)) {
     if (!CONFIG_KEYS.has(key)) problem(`${path}.${key}`, 'is not a known setting (use categories, default)');
   }
@@ -143,7 +144,7 @@ function readCategories(
   const merged: Record<string, readonly ConsentPurpose[]> = Object.create(null);
   for (const [name, purposes] of Object.entries(DEFAULT_CATEGORY_NAMES)) merged[categoryKey(name)] = purposes;
   if (raw === undefined || raw === null) return freezeCategories(merged);
-  if (!isPlainObject(raw)) {
+  if (!isJsonObject(raw)) {
     problem(field, 'must be a mapping of consent-manager category name to a purpose or a list of purposes');
     return freezeCategories(merged);
   }
@@ -197,7 +198,7 @@ function readDefaults(
 ): ConsentDefaults {
   const defaults: Record<ConsentPurpose, ConsentDecision> = { ...DEFAULT_CONSENT_DEFAULTS };
   if (raw === undefined || raw === null) return Object.freeze(defaults);
-  if (!isPlainObject(raw)) {
+  if (!isJsonObject(raw)) {
     problem(field, `must be a mapping of purpose to granted or denied (${CONSENT_PURPOSES.join(', ')})`);
     return Object.freeze(defaults);
   }
@@ -219,10 +220,6 @@ function freezeCategories(categories: Record<string, readonly ConsentPurpose[]>)
 
 function describe(value: unknown): string {
   return typeof value === 'string' ? `"${value}"` : (JSON.stringify(value) ?? String(value));
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** The mapping and defaults a workspace gets with no `consent` section. */

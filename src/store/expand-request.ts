@@ -1,4 +1,5 @@
 import { correctTimestamp, parseIsoTimestamp } from '../core/iso-time.js';
+import { asJsonObject } from '../core/json-object.js';
 import { type EventRecord, type EventType, extraFieldsOf, type RequestRecord } from './wal-format.js';
 
 /**
@@ -6,23 +7,23 @@ import { type EventRecord, type EventType, extraFieldsOf, type RequestRecord } f
  * SQL must give the same rows; the parity test in `test/store-conformance/` holds them to it.
  */
 export function expandRequestRecord(record: RequestRecord): EventRecord[] {
-  const body = asObject(record.body) ?? {};
+  const body = asJsonObject(record.body) ?? {};
   const single = record.implied_type !== null;
   const messages: unknown[] = single ? [body] : Array.isArray(body.batch) ? body.batch : [];
-  const batchContext = single ? null : asObject(body.context);
-  const batchIntegrations = single ? null : asObject(body.integrations);
+  const batchContext = single ? null : asJsonObject(body.context);
+  const batchIntegrations = single ? null : asJsonObject(body.integrations);
   const batchSentAt = single ? undefined : asText(body.sentAt);
   const receivedAt = Date.parse(record.received_at);
   const skip = new Set(record.skip);
   const rows: EventRecord[] = [];
   for (let index = 0; index < messages.length; index++) {
     if (skip.has(index)) continue;
-    const message = asObject(messages[index]);
+    const message = asJsonObject(messages[index]);
     if (!message) continue;
     const original = parseTime(message.timestamp ?? message.originalTimestamp);
     const sentAt = parseTime(message.sentAt ?? batchSentAt);
     const ip = record.ip_of[index] ?? null;
-    const context = withIp(asObject(message.context) ?? batchContext, ip);
+    const context = withIp(asJsonObject(message.context) ?? batchContext, ip);
     const userAgent = asText(context?.userAgent) ?? record.ua;
     const agentIndex = record.agent_of[index];
     const agent = agentIndex === null || agentIndex === undefined ? undefined : record.agents[agentIndex];
@@ -41,11 +42,11 @@ export function expandRequestRecord(record: RequestRecord): EventRecord[] {
       original_timestamp: original === undefined ? null : new Date(original).toISOString(),
       sent_at: sentAt === undefined ? null : new Date(sentAt).toISOString(),
       received_at: record.received_at,
-      properties: asObject(message.properties),
+      properties: asJsonObject(message.properties),
       // RudderStack's browser SDK sends identify traits only in context.traits.
-      traits: asObject(message.traits) ?? (type === 'identify' ? asObject(context?.traits) : null),
+      traits: asJsonObject(message.traits) ?? (type === 'identify' ? asJsonObject(context?.traits) : null),
       context,
-      integrations: asObject(message.integrations) ?? batchIntegrations,
+      integrations: asJsonObject(message.integrations) ?? batchIntegrations,
       extra: extraFieldsOf(message),
       source: record.source,
       ip,
@@ -64,12 +65,6 @@ function withIp(context: Record<string, unknown> | null, ip: string | null): Rec
   if (!context || !('ip' in context) || context.ip === ip) return context;
   const { ip: _original, ...rest } = context;
   return ip === null ? rest : { ...rest, ip };
-}
-
-function asObject(value: unknown): Record<string, unknown> | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : null;
 }
 
 function asText(value: unknown): string | null {

@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { EventObjectType } from '../../contracts/contract-model.js';
 import { inferSchemaObject, renderInferredContract } from '../../contracts/infer/infer-contract.js';
 import { RefineryError } from '../../core/errors.js';
+import { asJsonObject } from '../../core/json-object.js';
 import { workspaceTarget } from '../main.js';
 import { printJson } from '../output.js';
 import { withWorkspaceAccess } from '../workspace-access.js';
@@ -59,7 +60,7 @@ export function registerContractInferCommand(contract: Command, program: Command
     }
     // A call without properties still counts: it makes every field optional.
     const samples = rows.map(
-      (row) => asRecord(typeof row.payload === 'string' ? parseJson(row.payload) : row.payload) ?? {},
+      (row) => asJsonObject(typeof row.payload === 'string' ? parseJson(row.payload) : row.payload) ?? {},
     );
     const object = inferSchemaObject(samples, {
       physicalType: target.type,
@@ -145,10 +146,4 @@ function parseJson(text: string): unknown {
   } catch {
     return null;
   }
-}
-
-function asRecord(value: unknown): Record<string, unknown> | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : null;
 }

@@ -4,6 +4,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { isRefineryError, RefineryError } from '../../core/errors.js';
+import { asJsonObject } from '../../core/json-object.js';
 import { CONTRACT_MODES, formatPath, readContract } from '../contract-model.js';
 import { type DocumentPath, type OdcsSource, parseOdcsText, readOdcsFile } from '../odcs-source.js';
 import {
@@ -76,7 +77,7 @@ export const REFINERY_LOGICAL_TYPE_OPTIONS = [
  * A Data Contract Specification file gets one error whatever the schema: Refinery reads only ODCS.
  */
 export function lintContractSource(source: OdcsSource, options: LintOptions = {}): LintReport {
-  const root = asRecord(source.value);
+  const root = asJsonObject(source.value);
   const apiVersion = typeof root?.apiVersion === 'string' ? root.apiVersion : null;
   const report = (errors: LintFinding[], warnings: LintFinding[] = []): LintReport => ({
     file: source.file,
@@ -317,7 +318,7 @@ function requiredAlternatives(branches: unknown): string[] | undefined {
   if (!Array.isArray(branches)) return undefined;
   const names: string[] = [];
   for (const branch of branches) {
-    const record = asRecord(branch);
+    const record = asJsonObject(branch);
     if (!record || Object.keys(record).some((key) => key !== 'required') || !Array.isArray(record.required)) {
       return undefined;
     }
@@ -327,9 +328,9 @@ function requiredAlternatives(branches: unknown): string[] | undefined {
 }
 
 function annotation(problem: ErrorObject): string | undefined {
-  const message = asRecord(problem.parentSchema)?.[LINT_MESSAGE_KEYWORD];
+  const message = asJsonObject(problem.parentSchema)?.[LINT_MESSAGE_KEYWORD];
   if (typeof message === 'string') return message;
-  const perKeyword = asRecord(message)?.[problem.keyword];
+  const perKeyword = asJsonObject(message)?.[problem.keyword];
   return typeof perKeyword === 'string' ? perKeyword : undefined;
 }
 
@@ -410,7 +411,7 @@ function alternativesMessage(problem: ErrorObject, field: string): string {
   const passing = (problem.params as { passingSchemas?: unknown }).passingSchemas;
   if (names) {
     const listed = names.map((name) => `\`${name}\``).join(', ');
-    const present = names.filter((name) => asRecord(problem.data)?.[name] !== undefined);
+    const present = names.filter((name) => asJsonObject(problem.data)?.[name] !== undefined);
     if (Array.isArray(passing) || present.length > 1) {
       return `\`${field}\` may have only one of ${listed}; it has ${present.map((name) => `\`${name}\``).join(' and ')}`;
     }
@@ -443,10 +444,10 @@ function refineryChecks(
     }
   });
   asArray(root.servers).forEach((server, index) => {
-    findings.push(...checkServer(source, asRecord(server), ['servers', index]));
+    findings.push(...checkServer(source, asJsonObject(server), ['servers', index]));
   });
   asArray(root.schema).forEach((object, index) => {
-    const record = asRecord(object);
+    const record = asJsonObject(object);
     if (!record) return;
     const path: DocumentPath = ['schema', index];
     findings.push(...checkQuality(source, record.quality, [...path, 'quality']));
@@ -465,7 +466,7 @@ function readsMode(path: DocumentPath): boolean {
 function checkCustomProperties(source: OdcsSource, list: unknown[], path: DocumentPath): LintFinding[] {
   const findings: LintFinding[] = [];
   list.forEach((entry, index) => {
-    const record = asRecord(entry);
+    const record = asJsonObject(entry);
     const name = record?.property;
     if (typeof name !== 'string' || !name.startsWith('refinery.')) return;
     const at: DocumentPath = [...path, index];
@@ -516,16 +517,17 @@ function checkServer(
 }
 
 function checkProperty(source: OdcsSource, raw: unknown, path: DocumentPath): LintFinding[] {
-  const property = asRecord(raw);
+  const property = asJsonObject(raw);
   if (!property) return [];
   const findings = [
     ...checkQuality(source, property.quality, [...path, 'quality']),
-    ...checkOptions(source, asRecord(property.logicalTypeOptions), [...path, 'logicalTypeOptions']),
+    ...checkOptions(source, asJsonObject(property.logicalTypeOptions), [...path, 'logicalTypeOptions']),
   ];
   asArray(property.properties).forEach((child, index) => {
     findings.push(...checkProperty(source, child, [...path, 'properties', index]));
   });
-  if (asRecord(property.items)) findings.push(...checkProperty(source, property.items, [...path, 'items']));
+  if (asJsonObject(property.items))
+    findings.push(...checkProperty(source, property.items, [...path, 'items']));
   return findings;
 }
 
@@ -570,7 +572,7 @@ function checkOptions(
 function checkQuality(source: OdcsSource, rules: unknown, path: DocumentPath): LintFinding[] {
   const findings: LintFinding[] = [];
   asArray(rules).forEach((raw, index) => {
-    const rule = asRecord(raw);
+    const rule = asJsonObject(raw);
     if (!rule) return;
     const at: DocumentPath = [...path, index];
     const metricKey = rule.metric !== undefined ? 'metric' : rule.rule !== undefined ? 'rule' : null;
@@ -687,7 +689,7 @@ function pointerToPath(pointer: string, document: unknown): DocumentPath {
       node = node[Number(step)];
     } else {
       path.push(step);
-      node = asRecord(node)?.[step];
+      node = asJsonObject(node)?.[step];
     }
   }
   return path;
@@ -767,16 +769,10 @@ function eachNode(
     });
     return;
   }
-  const record = asRecord(node);
+  const record = asJsonObject(node);
   if (!record) return;
   visit(record, path);
   for (const [key, value] of Object.entries(record)) eachNode(value, [...path, key], visit);
-}
-
-function asRecord(value: unknown): Record<string, unknown> | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : null;
 }
 
 function asArray(value: unknown): unknown[] {

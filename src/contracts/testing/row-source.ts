@@ -7,6 +7,7 @@ import {
   StatementType,
 } from '@duckdb/node-api';
 import { isRefineryError, RefineryError } from '../../core/errors.js';
+import { asJsonObject } from '../../core/json-object.js';
 import { toPlainValue } from '../../store/duckdb/duckdb-values.js';
 import { QUERYABLE_RELATIONS } from '../../store/public-relations.js';
 import type { QueryResult } from '../../store/query-result.js';
@@ -449,7 +450,7 @@ function storedRow(
     columns[name] = jsonColumns.has(name) ? parseJsonText(value) : value;
   if (!eventType) {
     // Columns a dataset import did not claim are kept in `extra`; a contract may still declare them.
-    const extra = asRecord(columns.extra);
+    const extra = asJsonObject(columns.extra);
     return { record: extra ? { ...extra, ...columns } : columns, columns };
   }
   return { record: eventPayload(columns, eventType), columns };
@@ -457,8 +458,8 @@ function storedRow(
 
 function eventPayload(columns: Record<string, unknown>, type: EventObjectType): Record<string, unknown> {
   if (type === 'identify' || type === 'group') {
-    const traits = asRecord(columns.traits);
-    const fallback = asRecord(asRecord(columns.context)?.traits);
+    const traits = asJsonObject(columns.traits);
+    const fallback = asJsonObject(asJsonObject(columns.context)?.traits);
     return traits && Object.keys(traits).length > 0 ? traits : (fallback ?? traits ?? {});
   }
   if (type === 'alias') {
@@ -476,7 +477,7 @@ function eventPayload(columns: Record<string, unknown>, type: EventObjectType): 
       if (message[key] === null || message[key] === undefined) delete message[key];
     return message;
   }
-  return asRecord(columns.properties) ?? {};
+  return asJsonObject(columns.properties) ?? {};
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -504,12 +505,6 @@ function parseJsonText(value: unknown): unknown {
   } catch {
     return value;
   }
-}
-
-function asRecord(value: unknown): Record<string, unknown> | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : null;
 }
 
 function filterError(filter: string, cause: unknown): RefineryError {
