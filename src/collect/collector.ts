@@ -3,6 +3,7 @@ import type { WorkspaceConfig } from '../config/workspace-config.js';
 import type { ContractSet } from '../contracts/contract-set.js';
 import { isRefineryError, RefineryError } from '../core/errors.js';
 import { isJsonObject } from '../core/json-object.js';
+import { withIp } from '../store/expand-request.js';
 import type {
   EventType,
   FlagRecord,
@@ -262,12 +263,7 @@ function heldPayload(
   delete message.writeKey;
   if (message.integrations === undefined && isJsonObject(defaults.integrations))
     message.integrations = defaults.integrations;
-  if (isJsonObject(message.context) && 'ip' in message.context) {
-    const context: Record<string, unknown> = { ...message.context };
-    if (policyIp === null) delete context.ip;
-    else context.ip = policyIp;
-    message.context = context;
-  }
+  if (isJsonObject(message.context)) message.context = withIp(message.context, policyIp);
   return message;
 }
 

@@ -61,7 +61,11 @@ export function expandRequestRecord(record: RequestRecord): EventRecord[] {
 }
 
 // The context keeps only the IP the policy allows: a dropped IP loses its key, a truncated one is replaced.
-function withIp(context: Record<string, unknown> | null, ip: string | null): Record<string, unknown> | null {
+/** The context with its `ip` as the workspace's IP policy left it (removed when the policy drops IPs). */
+export function withIp(
+  context: Record<string, unknown> | null,
+  ip: string | null,
+): Record<string, unknown> | null {
   if (!context || !('ip' in context) || context.ip === ip) return context;
   const { ip: _original, ...rest } = context;
   return ip === null ? rest : { ...rest, ip };
