@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { RefineryError } from '../core/errors.js';
-import type { ApiKeyKind, ApiKeyRow, Store } from '../store/store.js';
+import { API_KEY_KINDS, type ApiKeyKind, type ApiKeyRow, type Store } from '../store/store.js';
 
 export interface CreatedKey {
   /** The key itself. Only its hash is stored: this is the one time it can be shown. */
@@ -13,6 +13,18 @@ export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
+export function isApiKeyKind(value: unknown): value is ApiKeyKind {
+  return typeof value === 'string' && (API_KEY_KINDS as readonly string[]).includes(value);
+}
+
+/** A key kind from a request, or a 400 naming the field and the kinds there are. */
+export function parseApiKeyKind(value: unknown, field = 'kind'): ApiKeyKind {
+  if (isApiKeyKind(value)) return value;
+  const message = `${field} must be one of ${API_KEY_KINDS.join(', ')}.`;
+  throw new RefineryError('REFINERY_ERR_INVALID_FIELD', message, { field });
+}
+
+/** Creates a key of any kind (`rk_<kind>_…`); a write key belongs to a source. */
 export async function createApiKey(
   store: Store,
   request: { kind: ApiKeyKind; name?: string; source?: string | null; now?: Date },

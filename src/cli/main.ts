@@ -2,12 +2,14 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { readEnvironment } from '../config/environment.js';
 import { isRefineryError } from '../core/errors.js';
+import { registerAuditCommand } from './commands/audit-command.js';
 import { registerContractCommand } from './commands/contract-command.js';
 import { registerDemoCommand } from './commands/demo-command.js';
 import { registerImportCommand } from './commands/import-command.js';
 import { registerInitCommand } from './commands/init-command.js';
 import { registerKeysCommand } from './commands/keys-command.js';
 import { registerMigrateCommand } from './commands/migrate-command.js';
+import { registerProfileCommand } from './commands/profile-command.js';
 import { registerQuarantineCommand } from './commands/quarantine-command.js';
 import { registerQueryCommand } from './commands/query-command.js';
 import { registerServeCommand } from './commands/serve-command.js';
@@ -51,6 +53,8 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerContractCommand(program);
   registerQuarantineCommand(program);
+  registerProfileCommand(program);
+  registerAuditCommand(program);
   return program;
 }
 

@@ -15,7 +15,16 @@ import {
 import { quarantineExportLines } from '../contracts/quarantine-export.js';
 import { withoutStatus } from '../contracts/quarantine-rows.js';
 import { RefineryError } from '../core/errors.js';
+import { IdentityResolution } from '../identity/identity-resolution.js';
 import { runImport } from '../imports/run-import.js';
+import { DEFAULT_PERSONAL_FIELDS } from '../privacy/vault/personal-fields.js';
+import {
+  findPerson,
+  type Profile,
+  type ProfileSearch,
+  readProfile,
+  searchProfiles,
+} from '../profiles/profile-reader.js';
 import { findRunningServer, type ServerFile } from '../runtime/server-file.js';
 import { eventCounts } from '../store/event-counts.js';
 import type { ImportProgress, ImportReport, ImportTarget } from '../store/import-types.js';
@@ -98,6 +107,9 @@ export interface WorkspaceAccess {
   replayQuarantined(request: QuarantineDecisionRequest): Promise<ReplayReport>;
   discardQuarantined(request: QuarantineDecisionRequest): Promise<{ discarded: number }>;
   exportQuarantined(filter: QuarantineFilter, format: 'ndjson' | 'csv'): AsyncIterable<string>;
+  /** One person's 360° view by person id or `type:value` identifier (the CLI is the workspace's admin). */
+  profile(reference: string, recentEvents: number): Promise<Profile>;
+  searchProfiles(search: ProfileSearch): Promise<Profile[]>;
   close(): Promise<void>;
 }
 
@@ -146,6 +158,27 @@ class DirectAccess implements WorkspaceAccess {
     return summariseContracts(this.contractSet());
   }
 
+  async profile(reference: string, recentEvents: number): Promise<Profile> {
+    // Without a server nothing resolves identities: bring the graph up to date with what was loaded.
+    await new IdentityResolution(this.store, this.config.identity).run();
+    const person = await findPerson(this.store, reference);
+    if (!person) {
+      throw new RefineryError('REFINERY_ERR_PROFILE_NOT_FOUND', `No person is known by "${reference}".`, {
+        field: 'id',
+      });
+    }
+    return readProfile(this.store, person, {
+      personal: true,
+      personalFields: DEFAULT_PERSONAL_FIELDS,
+      recentEvents,
+    });
+  }
+
+  async searchProfiles(search: ProfileSearch): Promise<Profile[]> {
+    await new IdentityResolution(this.store, this.config.identity).run();
+    return searchProfiles(this.store, search, { personal: true, personalFields: DEFAULT_PERSONAL_FIELDS });
+  }
+
   async listQuarantined(filter: QuarantineFilter, page: { limit: number; offset?: number }) {
     const [items, counts] = await Promise.all([
       this.store.governance.listQuarantined(filter, page),
@@ -179,6 +212,7 @@ class DirectAccess implements WorkspaceAccess {
       store: this.store,
       workDir: this.paths.data,
       dedupeWindowHours: this.config.collect.dedupeWindowHours,
+      identityRules: this.config.identity,
       by: 'cli',
     };
   }
@@ -316,6 +350,19 @@ class ServerAccess implements WorkspaceAccess {
 
   getQuarantined(id: string) {
     return this.call<QuarantinedEventRow>('GET', `/v1/quarantine/${encodeURIComponent(id)}`);
+  }
+
+  profile(reference: string, recentEvents: number) {
+    return this.call<Profile>('GET', `/v1/profiles/${encodeURIComponent(reference)}?events=${recentEvents}`);
+  }
+
+  async searchProfiles(search: ProfileSearch) {
+    const params = new URLSearchParams({
+      trait: search.trait,
+      value: search.value,
+      limit: String(search.limit),
+    });
+    return (await this.call<{ items: Profile[] }>('GET', `/v1/profiles?${params}`)).items;
   }
 
   replayQuarantined(request: QuarantineDecisionRequest) {

@@ -14,6 +14,7 @@ import type {
   StoredViolation,
 } from '../store/wal-format.js';
 import { applyIpPolicy } from './client-ip.js';
+import type { IdentityObservations } from './identity-observations.js';
 import type { IngestMeter } from './ingest-meter.js';
 import { validateMessage } from './message-validation.js';
 import type { TailBuffer } from './tail-buffer.js';
@@ -69,6 +70,8 @@ export interface CollectorParts {
   readonly userAgents: UserAgentParser;
   /** The contracts in force; read per request so a reload applies to the next request. */
   readonly contracts?: { readonly current: ContractSet };
+  /** Writes identity observation lines for the identity graph; absent, none are written. */
+  readonly identity?: IdentityObservations;
 }
 
 const MAX_REJECT_PAYLOAD = 64 * 1024;
@@ -101,6 +104,8 @@ export class Collector {
     const quarantined: QuarantinedEvent[] = [];
     const rejectLines: string[] = [];
     const governanceLines: string[] = [];
+    const identityLines: string[] = [];
+    const identity = this.parts.identity;
     let flagged = 0;
     const skip: number[] = [];
     const extraOf: number[] = [];
@@ -137,6 +142,7 @@ export class Collector {
           }
           agentOf[index] = position;
         }
+        let held = false;
         if (contracts) {
           const verdict = contracts.check(message, raw as Record<string, unknown>);
           if (verdict.action !== 'accept') {
@@ -156,6 +162,7 @@ export class Collector {
               governanceLines.push(`${JSON.stringify(line)}\n`);
             } else {
               skip.push(index);
+              held = true;
               const agent = agentOf[index];
               const line: QuarantineRecord = {
                 k: 'x',
@@ -174,6 +181,12 @@ export class Collector {
               });
             }
           }
+        }
+        // A held event is not stored, so it asserts nothing yet; a replay stores and observes it.
+        if (identity && !held) {
+          const observed = message.context || !context ? message : { ...message, context };
+          const line = identity.lineFor(observed, message.messageId ?? `${rid}-${index}`, facts.receivedAt);
+          if (line) identityLines.push(line);
         }
       } catch (error) {
         skip.push(index);
@@ -219,6 +232,7 @@ export class Collector {
     }
     if (rejectLines.length > 0) chunks.push(Buffer.from(rejectLines.join('')));
     if (governanceLines.length > 0) chunks.push(Buffer.from(governanceLines.join('')));
+    if (identityLines.length > 0) chunks.push(Buffer.from(identityLines.join('')));
     if (chunks.length > 0) await this.parts.wal.append(chunks);
     if (record) this.parts.tail.push(record, accepted);
     this.parts.meter.record(accepted, rejected.length, facts.receivedAt, quarantined.length);

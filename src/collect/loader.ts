@@ -6,6 +6,11 @@ export interface LoaderOptions {
   readonly intervalMs: number;
   readonly dedupeWindowHours: number;
   readonly onError?: (error: unknown) => void;
+  /**
+   * Runs after segments were loaded (identity resolution). Its failure is reported through `onError` and
+   * retried after the next load; it never holds back loading.
+   */
+  readonly afterLoad?: () => Promise<unknown>;
 }
 
 export interface LoaderStatus {
@@ -27,6 +32,7 @@ export class Loader {
   // Ticks and drains run one after another, never interleaved, so a segment is never loaded twice at once.
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
+  private afterLoadFailed = false;
   private status: LoaderStatus = {
     lastLoadedSequence: 0,
     pendingSegments: 0,
@@ -119,6 +125,15 @@ export class Loader {
         lastError: null,
         oldestPendingSince: remaining > 0 ? Date.now() : null,
       };
+    }
+    if ((segments.length > 0 || this.afterLoadFailed) && this.options.afterLoad) {
+      try {
+        await this.options.afterLoad();
+        this.afterLoadFailed = false;
+      } catch (error) {
+        this.afterLoadFailed = true;
+        this.options.onError?.(error);
+      }
     }
   }
 }

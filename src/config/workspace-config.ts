@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
-import { RefineryError } from '../core/errors.js';
+import { isRefineryError, RefineryError } from '../core/errors.js';
+import {
+  DEFAULT_IDENTITY_RULES,
+  type IdentityRules,
+  validateIdentityRules,
+} from '../identity/identity-rules.js';
 
 export const CONFIG_FILE = 'refinery.yaml';
 
@@ -53,6 +58,8 @@ export interface WorkspaceConfig {
      */
     readonly events: Readonly<Record<string, number>>;
   };
+  /** Which identifiers link people into one profile, their priority and limits (Segment-style merge rules). */
+  readonly identity: IdentityRules;
 }
 
 const configSchema = {
@@ -134,6 +141,8 @@ const configSchema = {
         reloadIntervalMs: { type: 'integer', minimum: 0, default: 2000 },
       },
     },
+    // Checked by the identity module's own validator, which reports every problem with its path.
+    identity: { type: 'object' },
     retention: {
       type: 'object',
       additionalProperties: false,
@@ -186,7 +195,25 @@ export function parseWorkspaceConfig(text: string, fileName = CONFIG_FILE): Work
       first.line ? { field: first.field, line: first.line } : { field: first.field },
     );
   }
-  return deepFreeze(value as unknown as WorkspaceConfig);
+  const parsed = value as unknown as Record<string, unknown>;
+  try {
+    parsed.identity =
+      parsed.identity === undefined
+        ? DEFAULT_IDENTITY_RULES
+        : validateIdentityRules(parsed.identity, 'identity');
+  } catch (error) {
+    if (!isRefineryError(error)) throw error;
+    const field = error.details.field;
+    const path = typeof field === 'string' ? field.split('.') : [];
+    const node = document.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    const line = node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+    throw new RefineryError(
+      'REFINERY_ERR_CONFIG_INVALID',
+      `${fileName}${line ? `:${line}` : ''}: ${error.message}`,
+      { ...(typeof field === 'string' ? { field } : {}), ...(line ? { line } : {}) },
+    );
+  }
+  return deepFreeze(parsed as unknown as WorkspaceConfig);
 }
 
 /** Settings given on the command line (or by environment) that win over `refinery.yaml`. */

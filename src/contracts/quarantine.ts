@@ -9,9 +9,12 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { IdentityObservations } from '../collect/identity-observations.js';
 import { validateMessage } from '../collect/message-validation.js';
 import { RefineryError } from '../core/errors.js';
+import { parseIsoTimestamp } from '../core/iso-time.js';
 import { asJsonObject } from '../core/json-object.js';
+import type { IdentityRules } from '../identity/identity-rules.js';
 import type { QuarantinedEventRow, QuarantineFilter, Store } from '../store/store.js';
 import {
   EVENT_TYPES,
@@ -36,6 +39,8 @@ export interface QuarantineDecisionContext {
   readonly dedupeWindowHours: number;
   /** Who decides, kept with each decision: an API key's name, or `cli`. */
   readonly by: string;
+  /** The workspace's identity rules: replayed events are observed by identity resolution like collected ones. */
+  readonly identityRules?: IdentityRules;
 }
 
 export interface ReplayOptions {
@@ -99,6 +104,7 @@ export async function replayQuarantined(
   for (let start = 0; start < passing.length; start += PAGE) {
     const chunk = passing.slice(start, start + PAGE);
     const lines = chunk.map((row) => JSON.stringify(requestRecordOf(row)));
+    if (context.identityRules) lines.push(...identityLinesOf(chunk, context.identityRules));
     for (const row of chunk) {
       const violations = overridden.get(row.id);
       if (violations) lines.push(JSON.stringify(flagRecordOf(row, violations)));
@@ -192,6 +198,28 @@ function requestRecordOf(row: QuarantinedEventRow): RequestRecord {
     extra_of: extraFieldsOf(body) ? [0] : [],
     body,
   };
+}
+
+/** What the collector would have written for the identity graph had these events not been held. */
+function identityLinesOf(rows: readonly QuarantinedEventRow[], rules: IdentityRules): string[] {
+  const observations = new IdentityObservations(rules);
+  return rows.flatMap((row) => {
+    const payload = row.payload ?? {};
+    const line = observations.lineFor(
+      {
+        ...payload,
+        timestamp: timeOf(payload.timestamp ?? payload.originalTimestamp),
+        sentAt: timeOf(payload.sentAt),
+      },
+      row.id,
+      Date.parse(row.receivedAt),
+    );
+    return line ? [line.trimEnd()] : [];
+  });
+}
+
+function timeOf(value: unknown): number | undefined {
+  return typeof value === 'string' && value !== '' ? parseIsoTimestamp(value) : undefined;
 }
 
 function flagRecordOf(row: QuarantinedEventRow, violations: readonly StoredViolation[]): FlagRecord {

@@ -140,6 +140,25 @@ export const ERROR_CATALOGUE = {
       'The row filter given to `contract test` is not a valid expression over the data (e.g. an unknown column).',
   },
   REFINERY_ERR_QUARANTINE_NOT_FOUND: { status: 404, summary: 'No quarantined event with that id.' },
+  REFINERY_ERR_AUDIT_LOG_BROKEN: {
+    status: 500,
+    summary:
+      'The audit log on disk was changed or cut; it refuses appends until checked with `refinery audit verify`.',
+  },
+  REFINERY_ERR_MASTER_KEY_INVALID: {
+    status: 500,
+    summary: 'The master key file or REFINERY_MASTER_KEY is not a 32-byte key, or cannot be read or created.',
+  },
+  REFINERY_ERR_VAULT_CORRUPT: {
+    status: 500,
+    summary: 'A vault file has a damaged line, or its keys do not open with this master key.',
+  },
+  REFINERY_ERR_ENVELOPE_TAMPERED: {
+    status: 500,
+    summary:
+      'An encrypted field fails authentication: its bytes were altered, or it was moved to another field.',
+  },
+  REFINERY_ERR_PROFILE_NOT_FOUND: { status: 404, summary: 'No person is known by that id or identifier.' },
   REFINERY_ERR_STORE: { status: 500, summary: 'The store engine failed; the cause is attached.' },
   REFINERY_ERR_INTERNAL: { status: 500, summary: 'An unexpected error; the server log has the details.' },
 } as const satisfies Record<string, { status: number; summary: string }>;

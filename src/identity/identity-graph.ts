@@ -254,6 +254,12 @@ export class IdentityGraph {
     );
   }
 
+  /** A live person's creation order and first-seen time; undefined for a merged-away or unknown id. */
+  personInfo(personId: string): { readonly seq: number; readonly firstSeenAt: string } | undefined {
+    const person = this.persons.get(personId);
+    return person ? { seq: person.seq, firstSeenAt: person.firstSeenAt } : undefined;
+  }
+
   /** Every merge, oldest first. */
   get merges(): readonly MergeRecord[] {
     return this.mergeLog;

@@ -9,6 +9,7 @@ import {
   CUSTOMERS_COPY,
   copyFromDuckDb,
   eventsCopy,
+  IDENTITY_COPIES,
   IMPORT_LOG_COPY,
   IMPORT_REJECTS_COPY,
   LOADER_STATE_COPY,
@@ -89,6 +90,7 @@ const TABLES: readonly TableCopy[] = [
   { spec: CONTRACT_VIOLATIONS_COPY, source: 'contract_violation_log' },
   { spec: API_KEYS_COPY, source: 'api_keys' },
   { spec: METADATA_COPY, source: 'metadata' },
+  ...IDENTITY_COPIES.map((spec) => ({ spec, source: spec.table })),
   { spec: LOADER_STATE_COPY, source: 'loader_state' },
 ];
 
@@ -104,6 +106,10 @@ const CHECKS: readonly { relation: string; duckdb: string; clickhouse: string }[
     'import_rejects',
     'quarantined_events',
     'contract_violations',
+    'persons',
+    'identities',
+    'identity_merges',
+    'identity_refusals',
   ].map((name) => ({ relation: name, duckdb: name, clickhouse: name })),
   { relation: 'api keys', duckdb: 'api_keys', clickhouse: 'api_keys FINAL' },
   { relation: 'metadata', duckdb: 'metadata', clickhouse: 'metadata FINAL' },

@@ -3,7 +3,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { KeyRing } from '../access/api-keys.js';
+import { storeMetadataAnchor } from '../audit/audit-anchor.js';
+import { auditFolder } from '../audit/audit-files.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { Collector } from '../collect/collector.js';
+import { IdentityObservations } from '../collect/identity-observations.js';
 import { IngestMeter } from '../collect/ingest-meter.js';
 import { Loader } from '../collect/loader.js';
 import { TailBuffer } from '../collect/tail-buffer.js';
@@ -13,6 +17,7 @@ import { loadWorkspaceConfig, type WorkspaceConfig } from '../config/workspace-c
 import { LiveContracts } from '../contracts/live-contracts.js';
 import { recoverQuarantineDecisions } from '../contracts/quarantine.js';
 import { RefineryError } from '../core/errors.js';
+import { IdentityResolution } from '../identity/identity-resolution.js';
 import { RetentionJob } from '../privacy/retention.js';
 import { buildApp } from '../server/app.js';
 import { openStore } from '../store/open-store.js';
@@ -61,6 +66,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     memoryLimit: config.store.memoryLimit,
     allowedDirectories: [paths.data],
   });
+  // Every access to personal data and every key change is recorded, chained and anchored in the store.
+  const audit = await AuditLog.open(auditFolder(paths.data), {
+    anchor: storeMetadataAnchor(store.metadata),
+  }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const wal = await WriteAheadLog.open({
     dir: paths.wal,
     segmentBytes: config.collect.walSegmentBytes,
@@ -72,11 +84,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const keys = new KeyRing(store);
   const localToken = `rk_local_${randomBytes(32).toString('base64url')}`;
   keys.trustAdminKey(localToken);
+  const identity = new IdentityResolution(store, config.identity);
   const loader = new Loader(wal, store, {
     stream,
     intervalMs: config.collect.loaderIntervalMs,
     dedupeWindowHours: config.collect.dedupeWindowHours,
     onError: options.onLoaderError ?? ((error) => console.error('refinery loader:', error)),
+    afterLoad: () => identity.run(),
   });
   const collector = new Collector(config, {
     wal,
@@ -84,6 +98,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     meter,
     userAgents: new UserAgentParser(),
     contracts,
+    identity: new IdentityObservations(config.identity),
   });
   const app = await buildApp({
     config,
@@ -97,6 +112,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     uploadsDir: paths.uploads,
     dataDir: paths.data,
     contracts,
+    audit,
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
   });
   const retention = new RetentionJob(store, config.retention, (error) =>
@@ -111,6 +127,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       workDir: paths.data,
       dedupeWindowHours: config.collect.dedupeWindowHours,
       by: 'recovery',
+      identityRules: config.identity,
     });
     loader.start();
     retention.start();
@@ -122,6 +139,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await loader.stop();
     await app.close().catch(() => undefined);
     await wal.close();
+    await audit.close();
     await store.close();
     throw error;
   }
@@ -146,6 +164,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await loader.stop();
       await loader.drain().catch((error: unknown) => console.error('refinery: final load failed:', error));
       await wal.close();
+      await audit.close();
       await store.checkpoint().catch(() => undefined);
       await store.close();
       rmSync(paths.serverFile, { force: true });

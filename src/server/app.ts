@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { KeyRing } from '../access/api-keys.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Collector } from '../collect/collector.js';
 import type { IngestMeter } from '../collect/ingest-meter.js';
 import type { Loader } from '../collect/loader.js';
@@ -13,14 +14,18 @@ import type { TailBuffer } from '../collect/tail-buffer.js';
 import type { WriteAheadLog } from '../collect/wal/write-ahead-log.js';
 import type { WorkspaceConfig } from '../config/workspace-config.js';
 import type { LiveContracts } from '../contracts/live-contracts.js';
+import { DEFAULT_PERSONAL_FIELDS } from '../privacy/vault/personal-fields.js';
 import type { Store } from '../store/store.js';
+import { declareScopeAccess, registerAuthorisation } from './authorise.js';
 import { registerJsonBodyParser } from './body-parser.js';
 import { registerErrorHandler } from './error-handler.js';
 import { openApiInfo } from './openapi.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
+import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerCollectRoutes } from './routes/collect-routes.js';
 import { registerContractRoutes } from './routes/contract-routes.js';
 import { registerImportRoutes } from './routes/import-routes.js';
+import { registerProfileRoutes } from './routes/profile-routes.js';
 import { registerSdkRoutes } from './routes/sdk-routes.js';
 
 export interface AppDeps {
@@ -36,6 +41,8 @@ export interface AppDeps {
   /** The workspace's data folder: files the store may read (quarantine decisions are written there). */
   readonly dataDir: string;
   readonly contracts: LiveContracts;
+  /** Where accesses to personal data and key changes are recorded; absent in tests that do not need it. */
+  readonly audit?: AuditLog;
   readonly logger?: boolean;
 }
 
@@ -61,6 +68,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     hideUntagged: true,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  // After CORS, so refusals carry its headers; before every /v1/ route, so each one's permission is checked.
+  registerAuthorisation(app, deps.keys);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.get(
@@ -72,11 +81,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }),
   );
 
-  registerCollectRoutes(app, deps);
-  registerSdkRoutes(app);
-  registerAdminRoutes(app, deps);
-  registerImportRoutes(app, deps);
-  registerContractRoutes(app, deps);
+  // Each route file registers in a scope of its own, loaded in this order (the OpenAPI document's order).
+  app.register(async (scope) => {
+    // Collection routes authenticate their write key themselves (analytics.js may send it in the body).
+    declareScopeAccess(scope, 'collect');
+    registerCollectRoutes(scope, deps);
+  });
+  app.register(async (scope) => {
+    declareScopeAccess(scope, 'public');
+    registerSdkRoutes(scope);
+  });
+  app.register(async (scope) => registerAdminRoutes(scope, deps));
+  app.register(async (scope) => registerImportRoutes(scope, deps));
+  app.register(async (scope) => registerContractRoutes(scope, deps));
+  app.register(async (scope) => registerAuditRoutes(scope, deps));
+  app.register(async (scope) =>
+    registerProfileRoutes(scope, {
+      store: deps.store,
+      personalFields: DEFAULT_PERSONAL_FIELDS,
+      ...(deps.audit ? { audit: deps.audit } : {}),
+    }),
+  );
 
   if (existsSync(DASHBOARD_DIR)) {
     await app.register(fastifyStatic, {

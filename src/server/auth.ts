@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { KeyRing } from '../access/api-keys.js';
+import { can } from '../access/roles.js';
 import { RefineryError } from '../core/errors.js';
 import type { ApiKeyRow } from '../store/store.js';
 
@@ -32,32 +33,34 @@ export async function authenticateWriteKey(request: FastifyRequest, keys: KeyRin
     );
   }
   const row = await keys.find(key);
-  if (row?.kind !== 'write') {
+  // Any other kind is refused as unknown, as before roles existed: SDKs treat a 401 as "wrong key".
+  if (!row || !can(row.kind, 'collect')) {
     throw new RefineryError('REFINERY_ERR_UNKNOWN_WRITE_KEY', 'The write key is not known or was revoked.');
   }
   return row;
 }
 
-/** Admin endpoints take `Authorization: Bearer <admin key>` (or Basic with the key as user, for curl -u). */
-export async function authenticateAdmin(request: FastifyRequest, keys: KeyRing): Promise<ApiKeyRow> {
-  const header = request.headers.authorization ?? '';
-  let key: string | undefined;
-  if (header.startsWith('Bearer ')) key = header.slice(7).trim();
-  else if (header.startsWith('Basic '))
-    key = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':')[0];
+/**
+ * Finds the API key of a request and its row: `Authorization: Bearer <key>`, or HTTP Basic with the key as
+ * the user (`curl -u <key>:`). Says nothing about what the key may do; `authorise.ts` checks that.
+ */
+export async function authenticateApiKey(request: FastifyRequest, keys: KeyRing): Promise<ApiKeyRow> {
+  const key = apiKeyIn(request.headers.authorization ?? '');
   if (!key)
     throw new RefineryError(
       'REFINERY_ERR_MISSING_API_KEY',
-      'Send an admin key as "Authorization: Bearer <key>".',
+      'Send an API key as "Authorization: Bearer <key>" (or as the HTTP Basic user).',
     );
   const row = await keys.find(key);
   if (!row)
     throw new RefineryError('REFINERY_ERR_UNKNOWN_API_KEY', 'The API key is not known or was revoked.');
-  if (row.kind !== 'admin') {
-    throw new RefineryError(
-      'REFINERY_ERR_FORBIDDEN',
-      `A ${row.kind} key may not use this endpoint; use an admin key.`,
-    );
-  }
   return row;
+}
+
+function apiKeyIn(header: string): string | undefined {
+  if (header.startsWith('Bearer ')) return header.slice(7).trim() || undefined;
+  if (header.startsWith('Basic ')) {
+    return Buffer.from(header.slice(6), 'base64').toString('utf8').split(':')[0] || undefined;
+  }
+  return undefined;
 }

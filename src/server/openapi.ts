@@ -12,7 +12,11 @@ export function openApiInfo(): NonNullable<Extract<SwaggerOptions, { openapi?: u
     },
     tags: [
       { name: 'collect', description: 'Segment-compatible collection (write key)' },
-      { name: 'admin', description: 'Workspace administration and data access (admin key)' },
+      { name: 'admin', description: 'Workspace administration and data access (API key; see docs/roles.md)' },
+      {
+        name: 'profiles',
+        description: 'One profile per person: identities, traits, computed traits, events',
+      },
       { name: 'meta', description: 'Health and SDK settings' },
     ],
     components: {
@@ -25,7 +29,8 @@ export function openApiInfo(): NonNullable<Extract<SwaggerOptions, { openapi?: u
         adminKey: {
           type: 'http',
           scheme: 'bearer',
-          description: 'An admin key from `refinery keys create --kind admin`.',
+          description:
+            'An API key from `refinery keys create --kind admin|analyst|privacy|read`; what it may do depends on its kind (docs/roles.md).',
         },
       },
     },

@@ -13,4 +13,8 @@ export const QUERYABLE_RELATIONS = new Set([
   'imports',
   'quarantined_events',
   'contract_violations',
+  'persons',
+  'identities',
+  'identity_merges',
+  'identity_refusals',
 ]);

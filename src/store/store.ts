@@ -1,4 +1,6 @@
+import type { IdentityRepository } from './identity-types.js';
 import type { ImportRepository } from './import-types.js';
+import type { ProfileRepository } from './profile-types.js';
 import type { QueryResult } from './query-result.js';
 import type { ParsedAgent, QuarantineStatus, StoredViolation } from './wal-format.js';
 
@@ -150,7 +152,13 @@ export interface GovernanceRepository {
   topViolations(options: { limit: number; from?: Date }): Promise<ViolationCount[]>;
 }
 
-export type ApiKeyKind = 'write' | 'admin';
+/**
+ * What a key may do (see `src/access/roles.ts`): `write` sends events for one source; `admin` does everything;
+ * `analyst` reads analytics without personal fields; `privacy` is the privacy officer's (personal data, rights
+ * requests, consent, audit); `read` is a read-only API key for dashboards and scripts (no personal fields).
+ */
+export const API_KEY_KINDS = ['write', 'admin', 'analyst', 'privacy', 'read'] as const;
+export type ApiKeyKind = (typeof API_KEY_KINDS)[number];
 
 export interface ApiKeyRow {
   readonly id: string;
@@ -224,6 +232,9 @@ export interface Store {
   readonly metadata: MetadataRepository;
   readonly imports: ImportRepository;
   readonly governance: GovernanceRepository;
+  readonly identity: IdentityRepository;
+  /** A person's events and activity, for profiles (personal fields as stored: callers mask what a role may not see). */
+  readonly profiles: ProfileRepository;
   /**
    * Runs a user's SQL after proving it read-only and free of file, network and extension access.
    * Throws `REFINERY_ERR_QUERY_*` errors otherwise.

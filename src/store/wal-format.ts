@@ -134,8 +134,29 @@ export interface QuarantineStatusRecord {
   readonly by: string;
 }
 
+/**
+ * The identifiers one accepted message asserts belong to one person, for the identity graph. Written by the
+ * collector beside the request line (only for identifier sets it has not seen lately), loaded into the store
+ * with the segment, and read by identity resolution in load order.
+ */
+export interface IdentityObservationRecord {
+  readonly k: 'i';
+  /** The message's id (as the stored event's `message_id`). */
+  readonly id: string;
+  /** The message's time after clock-skew correction, ISO 8601. */
+  readonly at: string;
+  /** `type:value` per identifier (types cannot contain `:`); emails and phones are SHA-256 hex. */
+  readonly ids: readonly string[];
+}
+
 /** A line of the write-ahead log. */
-export type WalRecord = RequestRecord | RejectRecord | QuarantineRecord | FlagRecord | QuarantineStatusRecord;
+export type WalRecord =
+  | RequestRecord
+  | RejectRecord
+  | QuarantineRecord
+  | FlagRecord
+  | QuarantineStatusRecord
+  | IdentityObservationRecord;
 
 export const EVENT_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

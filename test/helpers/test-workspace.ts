@@ -20,7 +20,12 @@ export interface TestWorkspace {
 
 /** A fresh workspace in a temp folder with a real server on a free loopback port and two keys. */
 export async function startTestWorkspace(
-  options: { yamlExtra?: string; contracts?: Record<string, string> } = {},
+  options: {
+    yamlExtra?: string;
+    contracts?: Record<string, string>;
+    /** The store engine; default DuckDB, or what REFINERY_TEST_STORE names. */
+    engine?: 'duckdb' | 'clickhouse';
+  } = {},
 ): Promise<TestWorkspace> {
   const dir = mkdtempSync(join(tmpdir(), 'refinery-test-'));
   initWorkspace(dir, { name: 'test' });
@@ -32,7 +37,9 @@ export async function startTestWorkspace(
     writeFileSync(join(dir, 'refinery.yaml'), `name: test\n${options.yamlExtra}\n`);
   }
   // REFINERY_TEST_STORE=clickhouse runs the same integration tests on a ClickHouse of their own.
-  const clickhouse = process.env.REFINERY_TEST_STORE === 'clickhouse' ? await startClickHouse() : undefined;
+  const engine =
+    options.engine ?? (process.env.REFINERY_TEST_STORE === 'clickhouse' ? 'clickhouse' : 'duckdb');
+  const clickhouse = engine === 'clickhouse' ? await startClickHouse() : undefined;
   const storeUrl = clickhouse ? `clickhouse://127.0.0.1:${clickhouse.httpPort}/test` : undefined;
   const server = await startServer({
     dir,

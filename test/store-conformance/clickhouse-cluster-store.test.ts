@@ -6,6 +6,7 @@ import {
   startClickHouseCluster,
 } from '../helpers/clickhouse-server.js';
 import { describeGovernanceConformance } from './governance-conformance.js';
+import { describeIdentityConformance } from './identity-conformance.js';
 import { CLICKHOUSE_FACTS, describeStoreConformance } from './store-conformance.js';
 
 // The whole conformance suite again, on two ClickHouse shards behind Distributed tables, reading through
@@ -31,6 +32,7 @@ if (hasClickHouse) {
   };
   describeStoreConformance('clickhouse, two shards', openFresh, CLICKHOUSE_FACTS);
   describeGovernanceConformance('clickhouse, two shards', openFresh);
+  describeIdentityConformance('clickhouse, two shards', openFresh);
 } else {
   describe.skip('store conformance: clickhouse, two shards (skipped: clickhouse-server is not installed)', () => {
     it('runs the conformance suite on a two-shard ClickHouse cluster', () => undefined);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { type ClickHouseProcess, hasClickHouse, startClickHouse } from '../helpers/clickhouse-server.js';
 import { describeGovernanceConformance } from './governance-conformance.js';
+import { describeIdentityConformance } from './identity-conformance.js';
 import { CLICKHOUSE_FACTS, describeStoreConformance } from './store-conformance.js';
 
 // The same suite as DuckDB, on a real clickhouse-server (Debian's 18.16) on loopback; each test gets a
@@ -25,6 +26,7 @@ if (hasClickHouse) {
   };
   describeStoreConformance('clickhouse', openFresh, CLICKHOUSE_FACTS);
   describeGovernanceConformance('clickhouse', openFresh);
+  describeIdentityConformance('clickhouse', openFresh);
 } else {
   describe.skip('store conformance: clickhouse (skipped: clickhouse-server is not installed; bash .ci/run installs it)', () => {
     it('runs the conformance suite on ClickHouse', () => undefined);

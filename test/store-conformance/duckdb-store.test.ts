@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { describeGovernanceConformance } from './governance-conformance.js';
+import { describeIdentityConformance } from './identity-conformance.js';
 import { describeStoreConformance } from './store-conformance.js';
 
 const openFresh = async () => {
@@ -22,3 +23,4 @@ describeStoreConformance('duckdb', openFresh, {
   slowQuery: 'SELECT count(*) AS n FROM range(100000000000) a',
 });
 describeGovernanceConformance('duckdb', openFresh);
+describeIdentityConformance('duckdb', openFresh);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { createApiKey, describeKey, type KeyRing } from '../../access/api-keys.js';
+import { createApiKey, describeKey, type KeyRing, parseApiKeyKind } from '../../access/api-keys.js';
+import type { AuditLog } from '../../audit/audit-log.js';
 import type { IngestMeter } from '../../collect/ingest-meter.js';
 import type { Loader } from '../../collect/loader.js';
 import type { TailBuffer } from '../../collect/tail-buffer.js';
@@ -7,11 +8,13 @@ import type { WriteAheadLog } from '../../collect/wal/write-ahead-log.js';
 import type { WorkspaceConfig } from '../../config/workspace-config.js';
 import { RefineryError } from '../../core/errors.js';
 import { eventCounts } from '../../store/event-counts.js';
-import type { Store } from '../../store/store.js';
-import { authenticateAdmin } from '../auth.js';
+import { API_KEY_KINDS, type Store } from '../../store/store.js';
+import { audit } from '../audit-trail.js';
+import { API_KEY_SECURITY } from '../authorise.js';
 import { limitOf, parseDate, TIMELINE_QUERY } from './query-params.js';
 
 export interface AdminRouteDeps {
+  readonly audit?: AuditLog;
   readonly config: WorkspaceConfig;
   readonly store: Store;
   readonly keys: KeyRing;
@@ -21,239 +24,254 @@ export interface AdminRouteDeps {
   readonly wal: WriteAheadLog;
 }
 
-const admin = [{ adminKey: [] }];
-
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
-  app.register(async (scope) => {
-    scope.addHook('onRequest', async (request) => {
-      await authenticateAdmin(request, deps.keys);
-    });
+  app.get(
+    '/v1/stats',
+    {
+      config: { permission: 'read:analytics' },
+      schema: { tags: ['admin'], summary: 'Counts, ingest rate and loader lag', security: API_KEY_SECURITY },
+    },
+    async () => {
+      const { total, rejected, bySource } = await eventCounts(deps.store);
+      const loader = deps.loader.current;
+      const accepted = deps.meter.acceptedTotal;
+      return {
+        workspace: deps.config.name,
+        store: { engine: deps.store.engine },
+        events: { total, rejected },
+        ingest: {
+          acceptedTotal: accepted,
+          rejectedTotal: deps.meter.rejectedTotal,
+          quarantinedTotal: deps.meter.quarantinedTotal,
+          // Every event received since start is exactly one of these three.
+          receivedTotal: accepted + deps.meter.rejectedTotal + deps.meter.quarantinedTotal,
+          eventsPerSecond: deps.meter.rate(),
+        },
+        loader: {
+          lastLoadedSequence: loader.lastLoadedSequence,
+          pendingSegments: loader.pendingSegments,
+          lagEvents: Math.max(0, accepted - loader.loadedEvents - loader.duplicates),
+          lagSeconds: loader.oldestPendingSince ? (Date.now() - loader.oldestPendingSince) / 1000 : 0,
+          walBytes: deps.wal.bytes,
+          lastError: loader.lastError,
+        },
+        bySource,
+      };
+    },
+  );
 
-    scope.get(
-      '/v1/stats',
-      { schema: { tags: ['admin'], summary: 'Counts, ingest rate and loader lag', security: admin } },
-      async () => {
-        const { total, rejected, bySource } = await eventCounts(deps.store);
-        const loader = deps.loader.current;
-        const accepted = deps.meter.acceptedTotal;
-        return {
-          workspace: deps.config.name,
-          store: { engine: deps.store.engine },
-          events: { total, rejected },
-          ingest: {
-            acceptedTotal: accepted,
-            rejectedTotal: deps.meter.rejectedTotal,
-            quarantinedTotal: deps.meter.quarantinedTotal,
-            // Every event received since start is exactly one of these three.
-            receivedTotal: accepted + deps.meter.rejectedTotal + deps.meter.quarantinedTotal,
-            eventsPerSecond: deps.meter.rate(),
+  app.get(
+    '/v1/events/timeline',
+    {
+      config: { permission: 'read:analytics' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Event counts per hour or day and type',
+        security: API_KEY_SECURITY,
+        querystring: TIMELINE_QUERY,
+      },
+    },
+    async (request) => {
+      const query = request.query as { interval?: string; from?: string; to?: string };
+      const interval = query.interval === 'hour' ? 'hour' : 'day';
+      const points = await deps.store.events.timeline({
+        interval,
+        ...(query.from ? { from: parseDate(query.from, 'from') } : {}),
+        ...(query.to ? { to: parseDate(query.to, 'to') } : {}),
+      });
+      return { interval, points };
+    },
+  );
+
+  app.get(
+    '/v1/events/by-type',
+    {
+      config: { permission: 'read:analytics' },
+      schema: { tags: ['admin'], summary: 'Event counts by type', security: API_KEY_SECURITY },
+    },
+    async () => ({
+      items: await deps.store.events.countsByType(),
+    }),
+  );
+
+  app.get(
+    '/v1/events/by-name',
+    {
+      config: { permission: 'read:analytics' },
+      schema: { tags: ['admin'], summary: 'Most frequent event names', security: API_KEY_SECURITY },
+    },
+    async (request) => ({ items: await deps.store.events.topEventNames(limitOf(request, 20, 1000)) }),
+  );
+
+  app.get(
+    '/v1/events/recent',
+    {
+      config: { permission: 'read:events' },
+      schema: { tags: ['admin'], summary: 'Most recently loaded events', security: API_KEY_SECURITY },
+    },
+    async (request) => {
+      const after = Number((request.query as { after?: string }).after ?? 0) || 0;
+      return {
+        events: await deps.store.events.recent({ limit: limitOf(request, 50, 1000), afterLoadSeq: after }),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/events/rejects',
+    {
+      config: { permission: 'read:events' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Most recent rejected events with their reasons',
+        security: API_KEY_SECURITY,
+      },
+    },
+    async (request) => ({ items: await deps.store.events.recentRejects(limitOf(request, 50, 1000)) }),
+  );
+
+  app.get(
+    '/v1/tail',
+    {
+      config: { permission: 'read:events' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Live tail of accepted events (durable, maybe not yet loaded)',
+        security: API_KEY_SECURITY,
+      },
+    },
+    async (request) => {
+      const after = Number((request.query as { after?: string }).after ?? 0) || 0;
+      const entries = deps.tail.since(after, limitOf(request, 100, 500));
+      return {
+        cursor: deps.tail.cursor,
+        events: entries.map(({ cursor, record }) => ({
+          cursor,
+          messageId: record.message_id,
+          type: record.type,
+          event: record.event,
+          name: record.name,
+          userId: record.user_id,
+          anonymousId: record.anonymous_id,
+          source: record.source,
+          timestamp: record.timestamp,
+          receivedAt: record.received_at,
+          properties: record.properties,
+          traits: record.traits,
+          context: record.context,
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/sources',
+    {
+      config: { permission: 'read:analytics' },
+      schema: { tags: ['admin'], summary: 'Configured sources', security: API_KEY_SECURITY },
+    },
+    async () => {
+      const counts = new Map((await deps.store.events.countsBySource()).map((row) => [row.name, row.count]));
+      return {
+        sources: deps.config.sources.map((source) => ({ ...source, events: counts.get(source.name) ?? 0 })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/keys',
+    {
+      config: { permission: 'manage:keys' },
+      schema: {
+        tags: ['admin'],
+        summary: 'API and write keys (never the keys themselves)',
+        security: API_KEY_SECURITY,
+      },
+    },
+    async () => ({
+      keys: (await deps.store.keys.list()).map(describeKey),
+    }),
+  );
+
+  app.post(
+    '/v1/keys',
+    {
+      config: { permission: 'manage:keys' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Create a key; the response is the only time it is shown',
+        security: API_KEY_SECURITY,
+        body: {
+          type: 'object',
+          required: ['kind'],
+          properties: {
+            kind: { enum: [...API_KEY_KINDS] },
+            name: { type: 'string' },
+            source: { type: 'string' },
           },
-          loader: {
-            lastLoadedSequence: loader.lastLoadedSequence,
-            pendingSegments: loader.pendingSegments,
-            lagEvents: Math.max(0, accepted - loader.loadedEvents - loader.duplicates),
-            lagSeconds: loader.oldestPendingSince ? (Date.now() - loader.oldestPendingSince) / 1000 : 0,
-            walBytes: deps.wal.bytes,
-            lastError: loader.lastError,
-          },
-          bySource,
-        };
-      },
-    );
-
-    scope.get(
-      '/v1/events/timeline',
-      {
-        schema: {
-          tags: ['admin'],
-          summary: 'Event counts per hour or day and type',
-          security: admin,
-          querystring: TIMELINE_QUERY,
         },
       },
-      async (request) => {
-        const query = request.query as { interval?: string; from?: string; to?: string };
-        const interval = query.interval === 'hour' ? 'hour' : 'day';
-        const points = await deps.store.events.timeline({
-          interval,
-          ...(query.from ? { from: parseDate(query.from, 'from') } : {}),
-          ...(query.to ? { to: parseDate(query.to, 'to') } : {}),
+    },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as { kind?: unknown; name?: unknown; source?: unknown };
+      const kind = parseApiKeyKind(body.kind);
+      if (body.name !== undefined && typeof body.name !== 'string') {
+        throw new RefineryError('REFINERY_ERR_INVALID_FIELD', 'name must be a string.', { field: 'name' });
+      }
+      const source = kind === 'write' ? sourceOf(body.source, deps.config) : null;
+      const created = await createApiKey(deps.store, {
+        kind,
+        ...(typeof body.name === 'string' ? { name: body.name } : {}),
+        source,
+      });
+      await audit(deps.audit, request, 'key.create', created.row.id, {
+        kind: created.row.kind,
+        prefix: created.row.prefix,
+      });
+      return reply.status(201).send({ key: created.key, ...describeKey(created.row) });
+    },
+  );
+
+  app.delete(
+    '/v1/keys/:id',
+    {
+      config: { permission: 'manage:keys' },
+      schema: { tags: ['admin'], summary: 'Revoke a key', security: API_KEY_SECURITY },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      if (!(await deps.keys.revoke(id))) {
+        throw new RefineryError('REFINERY_ERR_NOT_FOUND', `No live key with id ${id}.`, { field: 'id' });
+      }
+      await audit(deps.audit, request, 'key.revoke', id);
+      return { revoked: true };
+    },
+  );
+
+  app.post(
+    '/v1/query',
+    {
+      config: { permission: 'query' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Run one read-only SELECT over the public views',
+        security: API_KEY_SECURITY,
+        body: { type: 'object', required: ['sql'], properties: { sql: { type: 'string' } } },
+      },
+    },
+    async (request) => {
+      const sql = (request.body as { sql?: unknown } | undefined)?.sql;
+      if (typeof sql !== 'string' || sql.trim() === '') {
+        throw new RefineryError('REFINERY_ERR_MISSING_FIELD', 'Send {"sql": "SELECT …"}.', {
+          field: 'sql',
         });
-        return { interval, points };
-      },
-    );
-
-    scope.get(
-      '/v1/events/by-type',
-      { schema: { tags: ['admin'], summary: 'Event counts by type', security: admin } },
-      async () => ({
-        items: await deps.store.events.countsByType(),
-      }),
-    );
-
-    scope.get(
-      '/v1/events/by-name',
-      { schema: { tags: ['admin'], summary: 'Most frequent event names', security: admin } },
-      async (request) => ({ items: await deps.store.events.topEventNames(limitOf(request, 20, 1000)) }),
-    );
-
-    scope.get(
-      '/v1/events/recent',
-      { schema: { tags: ['admin'], summary: 'Most recently loaded events', security: admin } },
-      async (request) => {
-        const after = Number((request.query as { after?: string }).after ?? 0) || 0;
-        return {
-          events: await deps.store.events.recent({ limit: limitOf(request, 50, 1000), afterLoadSeq: after }),
-        };
-      },
-    );
-
-    scope.get(
-      '/v1/events/rejects',
-      {
-        schema: {
-          tags: ['admin'],
-          summary: 'Most recent rejected events with their reasons',
-          security: admin,
-        },
-      },
-      async (request) => ({ items: await deps.store.events.recentRejects(limitOf(request, 50, 1000)) }),
-    );
-
-    scope.get(
-      '/v1/tail',
-      {
-        schema: {
-          tags: ['admin'],
-          summary: 'Live tail of accepted events (durable, maybe not yet loaded)',
-          security: admin,
-        },
-      },
-      async (request) => {
-        const after = Number((request.query as { after?: string }).after ?? 0) || 0;
-        const entries = deps.tail.since(after, limitOf(request, 100, 500));
-        return {
-          cursor: deps.tail.cursor,
-          events: entries.map(({ cursor, record }) => ({
-            cursor,
-            messageId: record.message_id,
-            type: record.type,
-            event: record.event,
-            name: record.name,
-            userId: record.user_id,
-            anonymousId: record.anonymous_id,
-            source: record.source,
-            timestamp: record.timestamp,
-            receivedAt: record.received_at,
-            properties: record.properties,
-            traits: record.traits,
-            context: record.context,
-          })),
-        };
-      },
-    );
-
-    scope.get(
-      '/v1/sources',
-      { schema: { tags: ['admin'], summary: 'Configured sources', security: admin } },
-      async () => {
-        const counts = new Map(
-          (await deps.store.events.countsBySource()).map((row) => [row.name, row.count]),
-        );
-        return {
-          sources: deps.config.sources.map((source) => ({ ...source, events: counts.get(source.name) ?? 0 })),
-        };
-      },
-    );
-
-    scope.get(
-      '/v1/keys',
-      {
-        schema: {
-          tags: ['admin'],
-          summary: 'API and write keys (never the keys themselves)',
-          security: admin,
-        },
-      },
-      async () => ({
-        keys: (await deps.store.keys.list()).map(describeKey),
-      }),
-    );
-
-    scope.post(
-      '/v1/keys',
-      {
-        schema: {
-          tags: ['admin'],
-          summary: 'Create a key; the response is the only time it is shown',
-          security: admin,
-          body: {
-            type: 'object',
-            required: ['kind'],
-            properties: {
-              kind: { enum: ['write', 'admin'] },
-              name: { type: 'string' },
-              source: { type: 'string' },
-            },
-          },
-        },
-      },
-      async (request, reply) => {
-        const body = (request.body ?? {}) as { kind?: unknown; name?: unknown; source?: unknown };
-        if (body.kind !== 'write' && body.kind !== 'admin') {
-          throw new RefineryError('REFINERY_ERR_INVALID_FIELD', 'kind must be "write" or "admin".', {
-            field: 'kind',
-          });
-        }
-        if (body.name !== undefined && typeof body.name !== 'string') {
-          throw new RefineryError('REFINERY_ERR_INVALID_FIELD', 'name must be a string.', { field: 'name' });
-        }
-        const source = body.kind === 'write' ? sourceOf(body.source, deps.config) : null;
-        const created = await createApiKey(deps.store, {
-          kind: body.kind,
-          ...(typeof body.name === 'string' ? { name: body.name } : {}),
-          source,
-        });
-        return reply.status(201).send({ key: created.key, ...describeKey(created.row) });
-      },
-    );
-
-    scope.delete(
-      '/v1/keys/:id',
-      { schema: { tags: ['admin'], summary: 'Revoke a key', security: admin } },
-      async (request) => {
-        const { id } = request.params as { id: string };
-        if (!(await deps.keys.revoke(id))) {
-          throw new RefineryError('REFINERY_ERR_NOT_FOUND', `No live key with id ${id}.`, { field: 'id' });
-        }
-        return { revoked: true };
-      },
-    );
-
-    scope.post(
-      '/v1/query',
-      {
-        schema: {
-          tags: ['admin'],
-          summary: 'Run one read-only SELECT over the public views',
-          security: admin,
-          body: { type: 'object', required: ['sql'], properties: { sql: { type: 'string' } } },
-        },
-      },
-      async (request) => {
-        const sql = (request.body as { sql?: unknown } | undefined)?.sql;
-        if (typeof sql !== 'string' || sql.trim() === '') {
-          throw new RefineryError('REFINERY_ERR_MISSING_FIELD', 'Send {"sql": "SELECT …"}.', {
-            field: 'sql',
-          });
-        }
-        return deps.store.readOnlyQuery(sql, {
-          timeoutMs: deps.config.limits.queryTimeoutMs,
-          maxRows: deps.config.limits.queryMaxRows,
-        });
-      },
-    );
-  });
+      }
+      return deps.store.readOnlyQuery(sql, {
+        timeoutMs: deps.config.limits.queryTimeoutMs,
+        maxRows: deps.config.limits.queryMaxRows,
+      });
+    },
+  );
 }
 
 function sourceOf(value: unknown, config: WorkspaceConfig): string {

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { KeyRing } from '../../access/api-keys.js';
+import { seesPersonalData } from '../../access/roles.js';
+import type { AuditLog } from '../../audit/audit-log.js';
 import type { WorkspaceConfig } from '../../config/workspace-config.js';
 import { summariseContracts } from '../../contracts/contract-summary.js';
 import type { LiveContracts } from '../../contracts/live-contracts.js';
@@ -14,21 +15,19 @@ import { quarantineExportLines } from '../../contracts/quarantine-export.js';
 import { withoutStatus } from '../../contracts/quarantine-rows.js';
 import { violationRates } from '../../contracts/violation-rates.js';
 import { RefineryError } from '../../core/errors.js';
-import type { QuarantineFilter, Store } from '../../store/store.js';
-import { authenticateAdmin } from '../auth.js';
+import type { QuarantinedEventRow, QuarantineFilter, Store } from '../../store/store.js';
+import { audit } from '../audit-trail.js';
+import { API_KEY_SECURITY, getApiKeyOrThrow } from '../authorise.js';
 import { limitOf, parseDate, TIMELINE_QUERY } from './query-params.js';
 
 export interface ContractRouteDeps {
+  readonly audit?: AuditLog;
   readonly config: WorkspaceConfig;
   readonly store: Store;
-  readonly keys: KeyRing;
   readonly contracts: LiveContracts;
   readonly dataDir: string;
 }
 
-const admin = [{ adminKey: [] }];
-// Who made a quarantine decision: the name of the key that authenticated the request.
-const deciders = new WeakMap<FastifyRequest, string>();
 const STATUSES = ['held', 'replayed', 'discarded'];
 
 const filterQuery = {
@@ -74,173 +73,205 @@ export function registerContractRoutes(app: FastifyInstance, deps: ContractRoute
     return next;
   };
 
-  app.register(async (scope) => {
-    scope.addHook('onRequest', async (request) => {
-      deciders.set(request, (await authenticateAdmin(request, deps.keys)).name);
-    });
+  app.get(
+    '/v1/contracts',
+    {
+      config: { permission: 'read:analytics' },
+      schema: {
+        tags: ['contracts'],
+        summary: 'Contracts in force and what they govern',
+        security: API_KEY_SECURITY,
+      },
+    },
+    async () => summariseContracts(deps.contracts.current, deps.contracts.status),
+  );
 
-    scope.get(
-      '/v1/contracts',
-      {
-        schema: { tags: ['contracts'], summary: 'Contracts in force and what they govern', security: admin },
+  app.post(
+    '/v1/contracts/reload',
+    {
+      config: { permission: 'manage:data' },
+      schema: {
+        tags: ['contracts'],
+        summary: 'Re-read contracts/ now (the server also polls it); a broken set is refused',
+        security: API_KEY_SECURITY,
       },
-      async () => summariseContracts(deps.contracts.current, deps.contracts.status),
-    );
+    },
+    async () => {
+      deps.contracts.reloadIfChanged(true);
+      const status = deps.contracts.status;
+      if (status.error) {
+        throw new RefineryError(status.error.code as never, status.error.message);
+      }
+      return summariseContracts(deps.contracts.current, status);
+    },
+  );
 
-    scope.post(
-      '/v1/contracts/reload',
-      {
-        schema: {
-          tags: ['contracts'],
-          summary: 'Re-read contracts/ now (the server also polls it); a broken set is refused',
-          security: admin,
-        },
+  app.get(
+    '/v1/contracts/violations/timeline',
+    {
+      config: { permission: 'read:analytics' },
+      schema: {
+        tags: ['contracts'],
+        summary: 'Received, flagged and quarantined events and the violation rate per event over time',
+        security: API_KEY_SECURITY,
+        querystring: TIMELINE_QUERY,
       },
-      async () => {
-        deps.contracts.reloadIfChanged(true);
-        const status = deps.contracts.status;
-        if (status.error) {
-          throw new RefineryError(status.error.code as never, status.error.message);
-        }
-        return summariseContracts(deps.contracts.current, status);
-      },
-    );
-
-    scope.get(
-      '/v1/contracts/violations/timeline',
-      {
-        schema: {
-          tags: ['contracts'],
-          summary: 'Received, flagged and quarantined events and the violation rate per event over time',
-          security: admin,
-          querystring: TIMELINE_QUERY,
-        },
-      },
-      async (request) => {
-        const query = request.query as { interval?: string; from?: string; to?: string };
-        const interval = query.interval === 'day' ? 'day' : 'hour';
-        return {
+    },
+    async (request) => {
+      const query = request.query as { interval?: string; from?: string; to?: string };
+      const interval = query.interval === 'day' ? 'day' : 'hour';
+      return {
+        interval,
+        points: await violationRates(deps.store, {
           interval,
-          points: await violationRates(deps.store, {
-            interval,
-            ...(query.from ? { from: parseDate(query.from, 'from') } : {}),
-            ...(query.to ? { to: parseDate(query.to, 'to') } : {}),
-          }),
-        };
-      },
-    );
+          ...(query.from ? { from: parseDate(query.from, 'from') } : {}),
+          ...(query.to ? { to: parseDate(query.to, 'to') } : {}),
+        }),
+      };
+    },
+  );
 
-    scope.get(
-      '/v1/contracts/violations/top',
-      { schema: { tags: ['contracts'], summary: 'Most frequent violations', security: admin } },
-      async (request) => {
-        const query = request.query as { from?: string };
-        return {
-          items: await deps.store.governance.topViolations({
-            limit: limitOf(request, 20, 1000),
-            ...(query.from ? { from: parseDate(query.from, 'from') } : {}),
-          }),
-        };
-      },
-    );
+  app.get(
+    '/v1/contracts/violations/top',
+    {
+      config: { permission: 'read:analytics' },
+      schema: { tags: ['contracts'], summary: 'Most frequent violations', security: API_KEY_SECURITY },
+    },
+    async (request) => {
+      const query = request.query as { from?: string };
+      return {
+        items: await deps.store.governance.topViolations({
+          limit: limitOf(request, 20, 1000),
+          ...(query.from ? { from: parseDate(query.from, 'from') } : {}),
+        }),
+      };
+    },
+  );
 
-    scope.get(
-      '/v1/quarantine',
-      {
-        schema: {
-          tags: ['quarantine'],
-          summary: 'Quarantined events, newest first, with their violations and counts per status',
-          security: admin,
-          querystring: {
-            ...filterQuery,
-            properties: {
-              ...filterQuery.properties,
-              limit: { type: 'integer' },
-              offset: { type: 'integer' },
-            },
+  app.get(
+    '/v1/quarantine',
+    {
+      config: { permission: 'read:analytics' },
+      schema: {
+        tags: ['quarantine'],
+        summary: 'Quarantined events, newest first, with their violations and counts per status',
+        security: API_KEY_SECURITY,
+        querystring: {
+          ...filterQuery,
+          properties: {
+            ...filterQuery.properties,
+            limit: { type: 'integer' },
+            offset: { type: 'integer' },
           },
         },
       },
-      async (request) => {
-        const filter = filterOf(request.query as Record<string, unknown>);
-        const offset = Math.max(0, Number((request.query as { offset?: string }).offset ?? 0) || 0);
-        const [items, counts] = await Promise.all([
-          deps.store.governance.listQuarantined(filter, { limit: limitOf(request, 50, 1000), offset }),
-          deps.store.governance.countQuarantined(withoutStatus(filter)),
-        ]);
-        return { items, counts };
-      },
-    );
+    },
+    async (request) => {
+      const filter = filterOf(request.query as Record<string, unknown>);
+      const offset = Math.max(0, Number((request.query as { offset?: string }).offset ?? 0) || 0);
+      const [items, counts] = await Promise.all([
+        deps.store.governance.listQuarantined(filter, { limit: limitOf(request, 50, 1000), offset }),
+        deps.store.governance.countQuarantined(withoutStatus(filter)),
+      ]);
+      // The list never carries payloads; the excerpts of offending values are masked for the other roles.
+      const personal = seesPersonalData(getApiKeyOrThrow(request).kind);
+      return { items: personal ? items : items.map(withViolationValuesMasked), counts };
+    },
+  );
 
-    scope.get(
-      '/v1/quarantine/export',
-      {
-        schema: {
-          tags: ['quarantine'],
-          summary: 'Every selected quarantined event with its payload, as NDJSON (default) or CSV',
-          security: admin,
-          querystring: {
-            ...filterQuery,
-            properties: { ...filterQuery.properties, format: { enum: ['ndjson', 'csv'] } },
-          },
+  app.get(
+    '/v1/quarantine/export',
+    {
+      config: { permission: 'read:personal' },
+      schema: {
+        tags: ['quarantine'],
+        summary: 'Every selected quarantined event with its payload, as NDJSON (default) or CSV',
+        security: API_KEY_SECURITY,
+        querystring: {
+          ...filterQuery,
+          properties: { ...filterQuery.properties, format: { enum: ['ndjson', 'csv'] } },
         },
       },
-      async (request, reply) => {
-        const query = request.query as Record<string, unknown>;
-        const format = query.format === 'csv' ? 'csv' : 'ndjson';
-        reply.header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
-        return reply.send(Readable.from(quarantineExportLines(deps.store, filterOf(query), format)));
-      },
-    );
+    },
+    async (request, reply) => {
+      const query = request.query as Record<string, unknown>;
+      const format = query.format === 'csv' ? 'csv' : 'ndjson';
+      reply.header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
+      await audit(deps.audit, request, 'personal_data.export', null, { what: 'quarantine', format });
+      return reply.send(Readable.from(quarantineExportLines(deps.store, filterOf(query), format)));
+    },
+  );
 
-    scope.get(
-      '/v1/quarantine/:id',
-      {
-        schema: { tags: ['quarantine'], summary: 'One quarantined event with its payload', security: admin },
+  app.get(
+    '/v1/quarantine/:id',
+    {
+      config: { permission: 'read:personal' },
+      schema: {
+        tags: ['quarantine'],
+        summary: 'One quarantined event with its payload',
+        security: API_KEY_SECURITY,
       },
-      async (request) => getQuarantinedOrThrow(deps.store, (request.params as { id: string }).id),
-    );
+    },
+    async (request) => {
+      const row = await getQuarantinedOrThrow(deps.store, (request.params as { id: string }).id);
+      await audit(deps.audit, request, 'personal_data.read', null, { what: 'quarantined event', id: row.id });
+      return row;
+    },
+  );
 
-    scope.post(
-      '/v1/quarantine/replay',
-      {
-        schema: {
-          tags: ['quarantine'],
-          summary: 'Re-check held events against the contracts in force now and store those that pass',
-          security: admin,
-          body: decisionBody,
-        },
+  app.post(
+    '/v1/quarantine/replay',
+    {
+      config: { permission: 'manage:data' },
+      schema: {
+        tags: ['quarantine'],
+        summary: 'Re-check held events against the contracts in force now and store those that pass',
+        security: API_KEY_SECURITY,
+        body: decisionBody,
       },
-      async (request) => {
-        const body = decisionOf(request.body);
-        return decide(() => {
-          deps.contracts.reloadIfChanged();
-          return replayQuarantined(contextOf(deps, request), deps.contracts.current, body);
-        });
-      },
-    );
+    },
+    async (request) => {
+      const body = decisionOf(request.body);
+      return decide(() => {
+        deps.contracts.reloadIfChanged();
+        return replayQuarantined(contextOf(deps, request), deps.contracts.current, body);
+      });
+    },
+  );
 
-    scope.post(
-      '/v1/quarantine/discard',
-      {
-        schema: {
-          tags: ['quarantine'],
-          summary: 'Mark held events discarded: kept for the record, never stored',
-          security: admin,
-          body: decisionBody,
-        },
+  app.post(
+    '/v1/quarantine/discard',
+    {
+      config: { permission: 'manage:data' },
+      schema: {
+        tags: ['quarantine'],
+        summary: 'Mark held events discarded: kept for the record, never stored',
+        security: API_KEY_SECURITY,
+        body: decisionBody,
       },
-      async (request) => {
-        const body = decisionOf(request.body);
-        if (body.dryRun) {
-          // Nothing is decided: report how many held events the selection names.
-          const counts = await deps.store.governance.countQuarantined({ ...body.filter, status: 'held' });
-          return { discarded: 0, wouldDiscard: counts.reduce((n, c) => n + c.count, 0), dryRun: true };
-        }
-        return decide(() => discardQuarantined(contextOf(deps, request), body.filter));
-      },
-    );
-  });
+    },
+    async (request) => {
+      const body = decisionOf(request.body);
+      if (body.dryRun) {
+        // Nothing is decided: report how many held events the selection names.
+        const counts = await deps.store.governance.countQuarantined({ ...body.filter, status: 'held' });
+        return { discarded: 0, wouldDiscard: counts.reduce((n, c) => n + c.count, 0), dryRun: true };
+      }
+      return decide(() => discardQuarantined(contextOf(deps, request), body.filter));
+    },
+  );
+}
+
+/** The value a violation quotes is an excerpt of the event, so personal data unless shown otherwise. */
+const MASKED_VALUE = '(not shown: needs read:personal)';
+
+function withViolationValuesMasked(row: QuarantinedEventRow): QuarantinedEventRow {
+  return {
+    ...row,
+    violations: row.violations.map((violation) =>
+      violation.value === undefined ? violation : { ...violation, value: MASKED_VALUE },
+    ),
+  };
 }
 
 function contextOf(deps: ContractRouteDeps, request: FastifyRequest): QuarantineDecisionContext {
@@ -248,7 +279,9 @@ function contextOf(deps: ContractRouteDeps, request: FastifyRequest): Quarantine
     store: deps.store,
     workDir: deps.dataDir,
     dedupeWindowHours: deps.config.collect.dedupeWindowHours,
-    by: deciders.get(request) ?? 'api',
+    identityRules: deps.config.identity,
+    // Who decided: the name of the key that authenticated the request.
+    by: getApiKeyOrThrow(request).name,
   };
 }
 

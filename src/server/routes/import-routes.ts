@@ -3,7 +3,6 @@ import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
-import type { KeyRing } from '../../access/api-keys.js';
 import type { ContractSet } from '../../contracts/contract-set.js';
 import { RefineryError } from '../../core/errors.js';
 import { runImport } from '../../imports/run-import.js';
@@ -14,11 +13,10 @@ import {
   type ImportTarget,
 } from '../../store/import-types.js';
 import type { Store } from '../../store/store.js';
-import { authenticateAdmin } from '../auth.js';
+import { API_KEY_SECURITY } from '../authorise.js';
 
 export interface ImportRouteDeps {
   readonly store: Store;
-  readonly keys: KeyRing;
   readonly uploadsDir: string;
   /** Dataset contracts in enforce mode refuse the rows that break them. */
   readonly contracts: { readonly current: ContractSet };
@@ -34,17 +32,15 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
   app.register(async (scope) => {
     // Uploads arrive as raw bytes and are streamed to disk, never buffered or parsed as JSON.
     scope.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
-    scope.addHook('onRequest', async (request) => {
-      await authenticateAdmin(request, deps.keys);
-    });
     scope.post(
       '/v1/imports',
       {
         bodyLimit: MAX_UPLOAD_BYTES,
+        config: { permission: 'manage:data' },
         schema: {
           tags: ['admin'],
           summary: 'Import a CSV/TSV/NDJSON/JSON/Parquet file as events, orders, customers or products',
-          security: [{ adminKey: [] }],
+          security: API_KEY_SECURITY,
           querystring: {
             type: 'object',
             required: ['as', 'fileName'],

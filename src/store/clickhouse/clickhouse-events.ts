@@ -11,6 +11,7 @@ import type {
 import type {
   EventRecord,
   FlagRecord,
+  IdentityObservationRecord,
   QuarantineRecord,
   QuarantineStatusRecord,
   RejectRecord,
@@ -34,7 +35,7 @@ export class ClickHouseEvents implements EventRepository {
     if ((await this.lastLoadedSequence(batch.stream)) >= batch.sequence) {
       return { sequence: batch.sequence, inserted: 0, duplicates: 0, rejected: 0, alreadyLoaded: true };
     }
-    const { events, rejects, quarantines, flags, statuses } = readSegment(batch.file);
+    const { events, rejects, quarantines, flags, statuses, observations } = readSegment(batch.file);
     const unique = firstCopies(events);
     const staging = `wal_staging_${safeName(batch.stream)}`;
     await this.db.command(`DROP TABLE IF EXISTS ${staging}`);
@@ -64,6 +65,11 @@ export class ClickHouseEvents implements EventRepository {
       rejects.map(({ record, line }) => toRejectRow(record, line, batch)),
     );
     await this.loadGovernance(quarantines, flags, statuses, batch);
+    // Keyed by (stream, load_seq, line_no): a replayed segment writes the same rows, which FINAL reads once.
+    await this.db.insert(
+      'identity_observation_log',
+      observations.map((record, index) => toObservationRow(record, index + 1, batch)),
+    );
     await this.db.insert('loader_state', [
       { stream: batch.stream, last_sequence: batch.sequence, loaded_at: toDateTimeText(new Date()) },
     ]);
@@ -146,7 +152,7 @@ export class ClickHouseEvents implements EventRepository {
   }
 
   async count(): Promise<number> {
-    return this.countOf('SELECT count() AS n FROM events');
+    return this.countOf('SELECT count() AS n FROM event_log FINAL');
   }
 
   async countRejected(): Promise<number> {
@@ -159,30 +165,33 @@ export class ClickHouseEvents implements EventRepository {
     if (options.from) filters.push(`timestamp >= toDateTime(${quote(toDateTimeText(options.from))}, 'UTC')`);
     if (options.to) filters.push(`timestamp < toDateTime(${quote(toDateTimeText(options.to))}, 'UTC')`);
     return this.rows<TimelinePoint>(
-      `SELECT ${bucket} AS bucket, type, count() AS count FROM events WHERE ${filters.join(' AND ')}
+      `SELECT ${bucket} AS bucket, type, count() AS count FROM event_log FINAL WHERE ${filters.join(' AND ')}
        GROUP BY bucket, type ORDER BY bucket, type`,
     );
   }
 
   countsByType(): Promise<NamedCount[]> {
     return this.rows<NamedCount>(
-      'SELECT type AS name, count() AS count FROM events GROUP BY type ORDER BY count DESC, name',
+      'SELECT type AS name, count() AS count FROM event_log FINAL GROUP BY type ORDER BY count DESC, name',
     );
   }
 
   topEventNames(limit: number): Promise<NamedCount[]> {
+    // FINAL in a subquery: on 18.16, FINAL adds the sort key's `ifNull(event, '')` as a column of its own, which
+    // then clashes with the same expression in the select list.
     return this.rows<NamedCount>(
       `SELECT multiIf(type = 'track', ifNull(event, ''),
                       type IN ('page', 'screen'), concat(type, ': ', ifNull(name, '(unnamed)')),
                       type) AS name,
               count() AS count
-       FROM events GROUP BY name ORDER BY count DESC, name LIMIT ${integer(limit)}`,
+       FROM (SELECT type, event, name FROM event_log FINAL)
+       GROUP BY name ORDER BY count DESC, name LIMIT ${integer(limit)}`,
     );
   }
 
   countsBySource(): Promise<NamedCount[]> {
     return this.rows<NamedCount>(
-      'SELECT source AS name, count() AS count FROM events GROUP BY source ORDER BY count DESC, name',
+      'SELECT source AS name, count() AS count FROM event_log FINAL GROUP BY source ORDER BY count DESC, name',
     );
   }
 
@@ -221,10 +230,18 @@ interface SegmentContent {
   readonly quarantines: QuarantineRecord[];
   readonly flags: FlagRecord[];
   readonly statuses: QuarantineStatusRecord[];
+  readonly observations: IdentityObservationRecord[];
 }
 
 function readSegment(file: string): SegmentContent {
-  const content: SegmentContent = { events: [], rejects: [], quarantines: [], flags: [], statuses: [] };
+  const content: SegmentContent = {
+    events: [],
+    rejects: [],
+    quarantines: [],
+    flags: [],
+    statuses: [],
+    observations: [],
+  };
   const lines = readFileSync(file, 'utf8').split('\n');
   lines.forEach((text, index) => {
     if (text.trim() === '') return;
@@ -234,6 +251,7 @@ function readSegment(file: string): SegmentContent {
     else if (record.k === 'x') content.quarantines.push(record);
     else if (record.k === 'f') content.flags.push(record);
     else if (record.k === 's') content.statuses.push(record);
+    else if (record.k === 'i') content.observations.push(record);
   });
   return content;
 }
@@ -252,7 +270,8 @@ function firstById<T extends { readonly id: string }>(records: readonly T[]): T[
 const CHUNK_COUNT = 1000;
 const CHUNK_CHARS = 64 * 1024;
 
-function chunked(values: readonly string[]): string[][] {
+/** `values` in slices short enough to quote into one query's text. */
+export function chunked(values: readonly string[]): string[][] {
   const chunks: string[][] = [];
   let current: string[] = [];
   let chars = 0;
@@ -400,5 +419,21 @@ function toRejectRow(record: RejectRecord, line: number, batch: EventBatch): Rec
     stream: batch.stream,
     load_seq: batch.sequence,
     line_no: line,
+  };
+}
+
+/** `line_no` numbers the segment's observations from 1 in file order, as DuckDB's loader does. */
+function toObservationRow(
+  record: IdentityObservationRecord,
+  lineNo: number,
+  batch: EventBatch,
+): Record<string, unknown> {
+  return {
+    stream: batch.stream,
+    load_seq: batch.sequence,
+    line_no: lineNo,
+    message_id: record.id,
+    at_ms: Date.parse(record.at),
+    identifiers: record.ids,
   };
 }

@@ -101,7 +101,7 @@ export class ClickHouseGovernance implements GovernanceRepository {
     // Bucketed by received_at, like violations (which know no other time), so the two divide into rates.
     const rows = await this.rows(
       `SELECT ${bucketOf(options.interval)} AS bucket, ${STORED_EVENT_NAME} AS event_name, count() AS count
-       FROM events WHERE ${timeRange(options)}
+       FROM event_log FINAL WHERE ${timeRange(options)}
        GROUP BY bucket, event_name ORDER BY bucket, event_name`,
     );
     return rows.map((row) => ({

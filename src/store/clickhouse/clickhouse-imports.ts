@@ -58,6 +58,72 @@ const fixed = (name: string, expression: string): CopyColumn => [name, expressio
 /** `version` of replaceable rows copied as they are: when their import started, in milliseconds. */
 const IMPORT_VERSION = fixed('version', 'epoch_ms(imported_at)');
 
+/** Times kept in milliseconds on ClickHouse's identity tables (so a restored graph orders merges exactly). */
+const millis = (name: string, from: string): CopyColumn => [name, `epoch_ms(${ident(from)})`];
+
+/**
+ * The identity graph and the observations it was built from, as they are: person ids, merges and cursors keep
+ * their meaning on ClickHouse, and the next resolution continues where DuckDB's stopped.
+ */
+export const IDENTITY_COPIES: readonly CopySpec[] = [
+  {
+    table: 'identity_observation_log',
+    from: 'identity_observation_log',
+    columns: [
+      ...['stream', 'load_seq', 'line_no', 'message_id'].map(plain),
+      millis('at_ms', 'at'),
+      plain('identifiers'),
+    ],
+  },
+  {
+    table: 'identity_persons',
+    from: 'identity_persons',
+    columns: [
+      plain('person_id'),
+      plain('seq'),
+      millis('first_seen_ms', 'first_seen_at'),
+      plain('merged_into'),
+      plain('version'),
+    ],
+  },
+  {
+    table: 'identity_links',
+    from: 'identity_links',
+    columns: [
+      ...['identifier', 'identifier_type', 'identifier_value', 'person_id'].map(plain),
+      fixed('deleted', '0'),
+      plain('version'),
+    ],
+  },
+  {
+    table: 'identity_merge_log',
+    from: '(SELECT *, row_number() OVER (ORDER BY "at", version) AS ordinal FROM identity_merge_log)',
+    columns: [
+      ...['from_id', 'into_id', 'via_type', 'via_value'].map(plain),
+      millis('at_ms', 'at'),
+      ...['message_id', 'ordinal', 'version'].map(plain),
+    ],
+  },
+  {
+    table: 'identity_refusal_log',
+    from: 'identity_refusal_log',
+    columns: [
+      ...['refusal_key', 'reason', 'identifier_type', 'identifier_value', 'held_by', 'person_id'].map(plain),
+      ...['limit_type', 'limit_value', 'would_hold', 'count'].map(plain),
+      millis('first_at_ms', 'first_at'),
+      plain('first_message_id'),
+      millis('last_at_ms', 'last_at'),
+      plain('last_message_id'),
+      plain('version'),
+    ],
+  },
+  {
+    table: 'identity_cursors',
+    from: 'identity_cursors',
+    columns: [plain('stream'), plain('load_seq'), fixed('version', '0')],
+  },
+];
+
 export const ORDER_LINES_COPY: CopySpec = {
   table: 'order_line_data',
   from: 'order_line_data',

@@ -29,6 +29,15 @@ export const SHARDING_KEYS: Readonly<Record<string, string>> = {
   // copies of a retried event's violations.
   quarantine_log: 'cityHash64(id)',
   contract_violation_log: 'cityHash64(message_id)',
+  // Identity: a segment's observations together; every version of a person, link, merge, refusal or
+  // cursor on the shard of its key; a pending write and its applied marker together.
+  identity_observation_log: 'cityHash64(stream, load_seq)',
+  identity_persons: 'cityHash64(person_id)',
+  identity_links: 'cityHash64(identifier)',
+  identity_merge_log: 'cityHash64(from_id)',
+  identity_refusal_log: 'cityHash64(refusal_key)',
+  identity_cursors: 'cityHash64(stream)',
+  identity_change_log: 'cityHash64(version)',
 };
 
 /**
@@ -187,6 +196,88 @@ export const CLICKHOUSE_MIGRATIONS: readonly Migration[] = [
       `CREATE VIEW contract_violations AS SELECT
         message_id, received_at, source, type, event, contract, outcome, path, rule, message, value
       FROM contract_violation_log FINAL`,
+    ],
+  },
+  {
+    // Identity: observations as loaded (the graph's input; a reloaded segment writes the same keys again),
+    // and the graph's state as ReplacingMergeTree(version) tables keyed by what identifies a row. A link that
+    // must disappear gets a tombstone (`deleted = 1`, newer version). Times are epoch milliseconds (Int64),
+    // since 18.16 has no DateTime64 and a restored graph must order persons exactly as the one in memory did;
+    // the views show them as DateTime. A save is first recorded whole in `identity_change_log` and then
+    // applied (see ClickHouseIdentity). Views read FINAL in a subquery and filter outside it, so a status
+    // filter never moves to PREWHERE, which would run before FINAL has picked the newest version.
+    id: '005-identity',
+    statements: [
+      `CREATE TABLE identity_observation_log (
+        stream String, load_seq UInt64, line_no UInt32, message_id String, at_ms Int64, identifiers Array(String)
+      ) ENGINE = ReplacingMergeTree() ORDER BY (stream, load_seq, line_no)`,
+      `CREATE TABLE identity_persons (
+        person_id String, seq UInt64, first_seen_ms Int64, merged_into ${NULLABLE_TEXT}, version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY person_id`,
+      `CREATE TABLE identity_links (
+        identifier String, identifier_type String, identifier_value String, person_id String,
+        deleted UInt8, version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY identifier`,
+      `CREATE TABLE identity_merge_log (
+        from_id String, into_id String, via_type String, via_value String, at_ms Int64,
+        message_id ${NULLABLE_TEXT}, ordinal UInt32, version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY from_id`,
+      `CREATE TABLE identity_refusal_log (
+        refusal_key String, reason String, identifier_type String, identifier_value String,
+        held_by ${NULLABLE_TEXT}, person_id String, limit_type ${NULLABLE_TEXT}, limit_value Nullable(Int64),
+        would_hold Nullable(Int64), count UInt64, first_at_ms Int64, first_message_id ${NULLABLE_TEXT},
+        last_at_ms Int64, last_message_id ${NULLABLE_TEXT}, version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY refusal_key`,
+      `CREATE TABLE identity_cursors (stream String, load_seq UInt64, version UInt64)
+      ENGINE = ReplacingMergeTree(version) ORDER BY stream`,
+      // One row per save holding all its rows (JSON) until applied; the applied marker (empty, applied = 1)
+      // replaces it, so merges reclaim the space.
+      `CREATE TABLE identity_change_log (version UInt64, changes String, applied UInt8)
+      ENGINE = ReplacingMergeTree(applied) ORDER BY version`,
+      'DROP TABLE IF EXISTS events',
+      // One JOIN per SELECT on 18.16: the event's identity key is computed in a subquery and joined with
+      // USING. GLOBAL: on a cluster the links are read once and sent along, whatever runs the join.
+      `CREATE VIEW events AS SELECT
+        message_id, type, event, name, category, user_id, anonymous_id, group_id, previous_id,
+        timestamp, original_timestamp, sent_at, received_at, properties, traits, context, integrations,
+        extra, source, ip, user_agent, browser, browser_version, os, device_type, person_id
+      FROM (
+        SELECT
+          message_id, type, event, name, category, user_id, anonymous_id, group_id, previous_id,
+          timestamp, original_timestamp, sent_at, received_at, properties, traits, context, integrations,
+          extra, source, ip, user_agent, browser, browser_version, os, device_type,
+          multiIf(isNotNull(user_id), concat('user_id:', assumeNotNull(user_id)),
+                  isNotNull(anonymous_id), concat('anonymous_id:', assumeNotNull(anonymous_id)),
+                  '') AS identity_key
+        FROM event_log FINAL
+      )
+      GLOBAL ANY LEFT JOIN (
+        SELECT identifier AS identity_key, if(deleted = 0, toNullable(person_id), NULL) AS person_id
+        FROM identity_links FINAL
+      ) USING identity_key`,
+      `CREATE VIEW persons AS SELECT person_id, first_seen_at, identifier_count
+      FROM (
+        SELECT person_id, toDateTime(intDiv(first_seen_ms, 1000), 'UTC') AS first_seen_at
+        FROM (SELECT person_id, first_seen_ms, merged_into FROM identity_persons FINAL)
+        WHERE isNull(merged_into)
+      )
+      GLOBAL ANY LEFT JOIN (
+        SELECT person_id, count() AS identifier_count
+        FROM (SELECT person_id, deleted FROM identity_links FINAL)
+        WHERE deleted = 0 GROUP BY person_id
+      ) USING person_id`,
+      `CREATE VIEW identities AS SELECT person_id, identifier_type, identifier_value
+      FROM (SELECT person_id, identifier_type, identifier_value, deleted FROM identity_links FINAL)
+      WHERE deleted = 0`,
+      `CREATE VIEW identity_merges AS SELECT
+        from_id AS merged_person_id, into_id AS person_id, via_type, via_value,
+        toDateTime(intDiv(at_ms, 1000), 'UTC') AS at, message_id
+      FROM identity_merge_log FINAL`,
+      `CREATE VIEW identity_refusals AS SELECT
+        reason, identifier_type, identifier_value, held_by, person_id, limit_type, limit_value, would_hold,
+        count, toDateTime(intDiv(first_at_ms, 1000), 'UTC') AS first_at, first_message_id,
+        toDateTime(intDiv(last_at_ms, 1000), 'UTC') AS last_at, last_message_id
+      FROM identity_refusal_log FINAL`,
     ],
   },
 ];

@@ -11,9 +11,11 @@ import { ClickHouseConnection } from './clickhouse-connection.js';
 import { CLICKHOUSE_CODES, clickHouseErrorCode, toStoreError } from './clickhouse-errors.js';
 import { ClickHouseEvents } from './clickhouse-events.js';
 import { ClickHouseGovernance } from './clickhouse-governance.js';
+import { ClickHouseIdentity } from './clickhouse-identity.js';
 import { ClickHouseImports } from './clickhouse-imports.js';
 import { ClickHouseKeys, ClickHouseMetadata } from './clickhouse-keys.js';
 import { CLICKHOUSE_MIGRATIONS, forCluster } from './clickhouse-migrations.js';
+import { ClickHouseProfiles } from './clickhouse-profiles.js';
 import { quote, toDateTimeText } from './clickhouse-sql.js';
 import { toPlainRows } from './clickhouse-values.js';
 
@@ -88,6 +90,8 @@ export class ClickHouseStore implements Store {
   readonly metadata: ClickHouseMetadata;
   readonly imports: ClickHouseImports;
   readonly governance: ClickHouseGovernance;
+  readonly identity: ClickHouseIdentity;
+  readonly profiles: ClickHouseProfiles;
 
   private constructor(
     private readonly db: ClickHouseConnection,
@@ -99,6 +103,8 @@ export class ClickHouseStore implements Store {
     this.metadata = new ClickHouseMetadata(db);
     this.imports = new ClickHouseImports(db);
     this.governance = new ClickHouseGovernance(db);
+    this.identity = new ClickHouseIdentity(db);
+    this.profiles = new ClickHouseProfiles(db);
   }
 
   /** The connection itself, for bulk copies into the store's tables (`refinery migrate`). */

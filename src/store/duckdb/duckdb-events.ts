@@ -7,6 +7,7 @@ import type {
   NamedCount,
   TimelinePoint,
 } from '../store.js';
+import { loadIdentityLines } from './duckdb-identity.js';
 import { type DuckDbSession, readOn, rowsOf, runOn } from './duckdb-session.js';
 import { parseJsonColumn } from './duckdb-values.js';
 import { EXPAND_SEGMENT_SQL, READ_SEGMENT_SQL } from './duckdb-wal-sql.js';
@@ -64,6 +65,8 @@ export class DuckDbEvents implements EventRepository {
           [batch.sequence],
         );
         await loadGovernanceLines(c, batch.sequence);
+        // Identity observations ride in the same transaction: resolution reads them by (stream, load_seq).
+        await loadIdentityLines(c, batch.stream, batch.sequence);
         await runOn(
           c,
           `INSERT INTO loader_state VALUES ($1, $2, now())
@@ -96,7 +99,7 @@ export class DuckDbEvents implements EventRepository {
   }
 
   async count(): Promise<number> {
-    return (await this.reader.all<{ n: number }>('SELECT count(*) AS n FROM events'))[0]!.n;
+    return (await this.reader.all<{ n: number }>('SELECT count(*) AS n FROM event_log'))[0]!.n;
   }
 
   async countRejected(): Promise<number> {
@@ -117,7 +120,7 @@ export class DuckDbEvents implements EventRepository {
     }
     return this.reader.all<TimelinePoint>(
       `SELECT date_trunc('${unit}', timestamp) AS bucket, type, count(*) AS count
-       FROM events ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''}
+       FROM event_log ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''}
        GROUP BY ALL ORDER BY bucket, type`,
       params,
     );
@@ -125,7 +128,7 @@ export class DuckDbEvents implements EventRepository {
 
   countsByType(): Promise<NamedCount[]> {
     return this.reader.all<NamedCount>(
-      'SELECT type AS name, count(*) AS count FROM events GROUP BY type ORDER BY count DESC, name',
+      'SELECT type AS name, count(*) AS count FROM event_log GROUP BY type ORDER BY count DESC, name',
     );
   }
 
@@ -135,7 +138,7 @@ export class DuckDbEvents implements EventRepository {
       `SELECT CASE WHEN type = 'track' THEN event
                    WHEN type IN ('page', 'screen') THEN type || ': ' || coalesce(name, '(unnamed)')
                    ELSE type END AS name,
-              count(*) AS count FROM events
+              count(*) AS count FROM event_log
        GROUP BY ALL ORDER BY count DESC, name LIMIT $1`,
       [limit],
     );
@@ -143,7 +146,7 @@ export class DuckDbEvents implements EventRepository {
 
   countsBySource(): Promise<NamedCount[]> {
     return this.reader.all<NamedCount>(
-      'SELECT source AS name, count(*) AS count FROM events GROUP BY source ORDER BY count DESC, name',
+      'SELECT source AS name, count(*) AS count FROM event_log GROUP BY source ORDER BY count DESC, name',
     );
   }
 

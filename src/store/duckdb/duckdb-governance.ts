@@ -92,7 +92,7 @@ export class DuckDbGovernance implements GovernanceRepository {
     return this.reader.all(
       `SELECT date_trunc('${unitOf(options.interval)}', received_at) AS bucket, ${STORED_EVENT_LABEL} AS event,
               count(*) AS count
-       FROM events ${where}
+       FROM event_log ${where}
        GROUP BY ALL ORDER BY bucket, event`,
       params,
     );

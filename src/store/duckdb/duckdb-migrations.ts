@@ -117,4 +117,57 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = [
       FROM contract_violation_log`,
     ],
   },
+  {
+    // Identity: observations as loaded (the graph's input, replayable), the graph's persisted state (persons,
+    // identifier links, merges, refusals) and how far resolution has read. No primary keys: rows are replaced
+    // by DELETE + INSERT inside one transaction, which DuckDB's eager unique checks would refuse.
+    // `events` gains person_id through one join on the event's user id, else its anonymous id.
+    id: '006-identity',
+    statements: [
+      `CREATE TABLE identity_observation_log (
+        stream VARCHAR NOT NULL, load_seq BIGINT NOT NULL, line_no BIGINT NOT NULL,
+        message_id VARCHAR NOT NULL, "at" TIMESTAMPTZ NOT NULL, identifiers VARCHAR[] NOT NULL
+      )`,
+      `CREATE TABLE identity_persons (
+        person_id VARCHAR NOT NULL, seq BIGINT NOT NULL, first_seen_at TIMESTAMPTZ NOT NULL,
+        merged_into VARCHAR, version BIGINT NOT NULL
+      )`,
+      `CREATE TABLE identity_links (
+        identifier VARCHAR NOT NULL, identifier_type VARCHAR NOT NULL, identifier_value VARCHAR NOT NULL,
+        person_id VARCHAR NOT NULL, version BIGINT NOT NULL
+      )`,
+      `CREATE TABLE identity_merge_log (
+        from_id VARCHAR NOT NULL, into_id VARCHAR NOT NULL, via_type VARCHAR NOT NULL, via_value VARCHAR NOT NULL,
+        "at" TIMESTAMPTZ NOT NULL, message_id VARCHAR, version BIGINT NOT NULL
+      )`,
+      `CREATE TABLE identity_refusal_log (
+        refusal_key VARCHAR NOT NULL, reason VARCHAR NOT NULL, identifier_type VARCHAR NOT NULL,
+        identifier_value VARCHAR NOT NULL, held_by VARCHAR, person_id VARCHAR NOT NULL,
+        limit_type VARCHAR, limit_value BIGINT, would_hold BIGINT, count BIGINT NOT NULL,
+        first_at TIMESTAMPTZ NOT NULL, first_message_id VARCHAR, last_at TIMESTAMPTZ NOT NULL,
+        last_message_id VARCHAR, version BIGINT NOT NULL
+      )`,
+      'CREATE TABLE identity_cursors (stream VARCHAR NOT NULL, load_seq BIGINT NOT NULL)',
+      'DROP VIEW events',
+      `CREATE VIEW events AS SELECT
+        e.message_id, e.type, e.event, e.name, e.category, e.user_id, e.anonymous_id, e.group_id, e.previous_id,
+        e.timestamp, e.original_timestamp, e.sent_at, e.received_at, e.properties, e.traits, e.context,
+        e.integrations, e.extra, e.source, e.ip, e.user_agent, e.browser, e.browser_version, e.os, e.device_type,
+        l.person_id
+      FROM event_log e LEFT JOIN identity_links l ON l.identifier =
+        CASE WHEN e.user_id IS NOT NULL THEN 'user_id:' || e.user_id ELSE 'anonymous_id:' || e.anonymous_id END`,
+      `CREATE VIEW persons AS SELECT
+        p.person_id, p.first_seen_at, count(l.identifier) AS identifier_count
+      FROM identity_persons p LEFT JOIN identity_links l ON l.person_id = p.person_id
+      WHERE p.merged_into IS NULL GROUP BY p.person_id, p.first_seen_at`,
+      `CREATE VIEW identities AS SELECT person_id, identifier_type, identifier_value FROM identity_links`,
+      `CREATE VIEW identity_merges AS SELECT
+        from_id AS merged_person_id, into_id AS person_id, via_type, via_value, "at", message_id
+      FROM identity_merge_log`,
+      `CREATE VIEW identity_refusals AS SELECT
+        reason, identifier_type, identifier_value, held_by, person_id, limit_type, limit_value, would_hold,
+        count, first_at, first_message_id, last_at, last_message_id
+      FROM identity_refusal_log`,
+    ],
+  },
 ];

@@ -9,10 +9,12 @@ import type { ExpiryCutoffs, ExpiryReport, ReadQueryOptions, Store } from '../st
 import { isLockConflict, toStoreError } from './duckdb-errors.js';
 import { DuckDbEvents } from './duckdb-events.js';
 import { DuckDbGovernance } from './duckdb-governance.js';
+import { DuckDbIdentity } from './duckdb-identity.js';
 import { DuckDbImports, IMPORT_MIGRATIONS } from './duckdb-imports.js';
 import { DuckDbKeys } from './duckdb-keys.js';
 import { DuckDbMetadata } from './duckdb-metadata.js';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.js';
+import { DuckDbProfiles } from './duckdb-profiles.js';
 import { assertReadOnlySelect } from './duckdb-query-guard.js';
 import { runReadOnly } from './duckdb-read-only.js';
 import { DuckDbSession, runOn } from './duckdb-session.js';
@@ -49,6 +51,8 @@ export class DuckDbStore implements Store {
   readonly metadata: DuckDbMetadata;
   readonly imports: DuckDbImports;
   readonly governance: DuckDbGovernance;
+  readonly identity: DuckDbIdentity;
+  readonly profiles: DuckDbProfiles;
   private closed = false;
 
   private constructor(
@@ -63,6 +67,8 @@ export class DuckDbStore implements Store {
     this.metadata = new DuckDbMetadata(writer, reader);
     this.imports = new DuckDbImports(importer, reader);
     this.governance = new DuckDbGovernance(reader);
+    this.identity = new DuckDbIdentity(writer, reader);
+    this.profiles = new DuckDbProfiles(reader);
   }
 
   /** Opens (creating if needed) a DuckDB database file. Fails with REFINERY_ERR_WORKSPACE_LOCKED if another process has it. */

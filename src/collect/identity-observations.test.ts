@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { hashEmail } from '../identity/identifier-extraction.js';
+import { DEFAULT_IDENTITY_RULES } from '../identity/identity-rules.js';
+import { IdentityObservations } from './identity-observations.js';
+
+const RECEIVED = Date.parse('2026-03-02T10:00:10.000Z');
+const track = (fields: Record<string, unknown> = {}) => ({
+  type: 'track',
+  userId: 'u1',
+  anonymousId: 'a1',
+  timestamp: undefined,
+  sentAt: undefined,
+  ...fields,
+});
+
+describe('identity observation lines', () => {
+  it('writes the identifiers of a message with its skew-corrected time, emails hashed', () => {
+    const observations = new IdentityObservations(DEFAULT_IDENTITY_RULES);
+    const line = observations.lineFor(
+      track({
+        type: 'identify',
+        traits: { email: ' Ada@Example.com ' },
+        timestamp: Date.parse('2026-03-02T10:00:00.000Z'),
+        sentAt: Date.parse('2026-03-02T10:00:05.000Z'),
+      }),
+      'm1',
+      RECEIVED,
+    );
+    expect(JSON.parse(line!)).toEqual({
+      k: 'i',
+      id: 'm1',
+      // The client's clock ran 5 s behind the server's between the event and sending it.
+      at: '2026-03-02T10:00:05.000Z',
+      ids: ['user_id:u1', 'anonymous_id:a1', `email:${hashEmail('ada@example.com')}`],
+    });
+    expect(line).not.toContain('Example.com');
+  });
+
+  it('skips a set it wrote lately, but always writes an alias', () => {
+    const observations = new IdentityObservations(DEFAULT_IDENTITY_RULES);
+    expect(observations.lineFor(track(), 'm1', RECEIVED)).toBeDefined();
+    expect(observations.lineFor(track(), 'm2', RECEIVED)).toBeUndefined();
+    expect(observations.lineFor(track({ anonymousId: 'a2' }), 'm3', RECEIVED)).toBeDefined();
+    const alias = track({ type: 'alias', previousId: 'a1' });
+    expect(observations.lineFor(alias, 'm4', RECEIVED)).toBeDefined();
+    expect(observations.lineFor(alias, 'm5', RECEIVED)).toBeDefined();
+  });
+
+  it('forgets the least recently written sets once it holds its capacity twice over', () => {
+    const observations = new IdentityObservations(DEFAULT_IDENTITY_RULES, 2);
+    for (const id of ['a', 'b', 'c', 'd', 'e'])
+      observations.lineFor(track({ anonymousId: id }), id, RECEIVED);
+    expect(observations.lineFor(track({ anonymousId: 'e' }), 'again', RECEIVED)).toBeUndefined();
+    expect(observations.lineFor(track({ anonymousId: 'a' }), 'again', RECEIVED)).toBeDefined();
+  });
+
+  it('writes nothing for a message without identifiers the rules name', () => {
+    const observations = new IdentityObservations({
+      identifiers: [{ type: 'email', priority: 1, limit: 1, link: true }],
+    });
+    expect(observations.lineFor(track(), 'm1', RECEIVED)).toBeUndefined();
+  });
+});

@@ -1,0 +1,212 @@
+import { RefineryError } from '../core/errors.js';
+import { hashEmail, hashPhone } from '../identity/identifier-extraction.js';
+import type { Identifier } from '../identity/identity-rules.js';
+import type { FieldNameSet, PersonalFields } from '../privacy/vault/personal-fields.js';
+import type { StoredPerson } from '../store/identity-types.js';
+import type { PersonEvent, PersonEventKeys } from '../store/profile-types.js';
+import type { Store } from '../store/store.js';
+import { type ComputedTraits, computeTraits, ORDER_COMPLETED } from './computed-traits.js';
+
+/** The 360° view of one person. */
+export interface Profile {
+  readonly personId: string;
+  /** Emails and phones are SHA-256 hashes: the identity graph never holds them in clear. */
+  readonly identities: readonly Identifier[];
+  /** Latest value of every trait by event time, from identify traits and `context.traits`. */
+  readonly traits: Record<string, unknown>;
+  /** When each trait was last set. */
+  readonly traitsUpdatedAt: Record<string, string>;
+  readonly firstSeen: string | null;
+  readonly lastSeen: string | null;
+  readonly eventCount: number;
+  readonly computed: ComputedTraits;
+  readonly recentEvents: readonly RecentEvent[];
+  /** Trait names whose values were withheld from this reader (personal fields, without read:personal). */
+  readonly hidden: readonly string[];
+}
+
+export interface RecentEvent {
+  readonly messageId: string;
+  readonly type: string;
+  /** Track event name, or page/screen name. */
+  readonly name: string | null;
+  readonly timestamp: string;
+  readonly source: string;
+  readonly properties: Record<string, unknown> | null;
+}
+
+export interface ProfileReadOptions {
+  /** False hides the values of personal fields (traits and event properties). */
+  readonly personal: boolean;
+  /** Which field names are personal, in traits and in event properties. */
+  readonly personalFields: PersonalFields;
+  readonly recentEvents?: number;
+}
+
+const MAX_TRAIT_EVENTS = 5000;
+const MAX_ORDERS = 10_000;
+const WITHHELD = '[hidden]';
+
+/**
+ * Finds a person by what a caller knows: a person id (`p_…`, also one merged away since), or
+ * `type:value` for any identifier type — `email:` and `phone:` take the clear value, which is normalised and
+ * hashed as the graph holds it. A bare value is taken as a user id.
+ */
+export async function findPerson(store: Store, reference: string): Promise<StoredPerson | undefined> {
+  const text = reference.trim();
+  if (/^p_[0-9a-f]{16}$/.test(text)) return store.identity.person(text);
+  const identifier = identifierOfReference(text);
+  const personId = await store.identity.personOf(identifier);
+  return personId === undefined ? undefined : store.identity.person(personId);
+}
+
+export function identifierOfReference(reference: string): Identifier {
+  const colon = reference.indexOf(':');
+  if (colon <= 0) return { type: 'user_id', value: reference };
+  const type = reference.slice(0, colon);
+  const value = reference.slice(colon + 1);
+  if (type === 'email' || type === 'phone') {
+    const hashed = /^[0-9a-f]{64}$/i.test(value)
+      ? value.toLowerCase()
+      : type === 'email'
+        ? hashEmail(value)
+        : hashPhone(value);
+    if (hashed === undefined) {
+      throw new RefineryError('REFINERY_ERR_INVALID_FIELD', `"${value}" is not a valid ${type}.`, {
+        field: 'id',
+      });
+    }
+    return { type, value: hashed };
+  }
+  return { type, value };
+}
+
+/** The ids a person's events carry, as `ProfileRepository` takes them. */
+export function eventKeysOf(person: StoredPerson): PersonEventKeys {
+  return {
+    userIds: person.identifiers.filter((i) => i.type === 'user_id').map((i) => i.value),
+    anonymousIds: person.identifiers.filter((i) => i.type === 'anonymous_id').map((i) => i.value),
+  };
+}
+
+export async function readProfile(
+  store: Store,
+  person: StoredPerson,
+  options: ProfileReadOptions,
+): Promise<Profile> {
+  const keys = eventKeysOf(person);
+  const [activity, traitEvents, orders, recent] = await Promise.all([
+    store.profiles.activity(keys),
+    store.profiles.events(keys, { withTraits: true, limit: MAX_TRAIT_EVENTS, order: 'newest' }),
+    store.profiles.events(keys, {
+      types: ['track'],
+      events: [ORDER_COMPLETED],
+      limit: MAX_ORDERS,
+      order: 'newest',
+    }),
+    store.profiles.events(keys, { limit: options.recentEvents ?? 20, order: 'newest' }),
+  ]);
+  const { traits, updatedAt } = latestTraits(traitEvents);
+  const hidden = options.personal
+    ? []
+    : Object.keys(traits)
+        .filter((name) => options.personalFields.traits.has(name))
+        .sort();
+  for (const name of hidden) traits[name] = WITHHELD;
+  return {
+    personId: person.personId,
+    identities: person.identifiers,
+    traits,
+    traitsUpdatedAt: updatedAt,
+    firstSeen: activity.firstSeen,
+    lastSeen: activity.lastSeen,
+    eventCount: activity.events,
+    computed: computeTraits(orders),
+    recentEvents: recent.map((event) => ({
+      messageId: event.messageId,
+      type: event.type,
+      name: event.type === 'track' ? event.event : event.name,
+      timestamp: event.timestamp,
+      source: event.source,
+      properties: options.personal
+        ? event.properties
+        : withheld(event.properties, options.personalFields.properties),
+    })),
+    hidden,
+  };
+}
+
+/**
+ * The latest value of each trait by event time. `context.traits` counts as well as identify traits (analytics.js
+ * and RudderStack send the known traits with every call); on the same event the call's own traits win.
+ */
+export function latestTraits(newestFirst: readonly PersonEvent[]): {
+  traits: Record<string, unknown>;
+  updatedAt: Record<string, string>;
+} {
+  const traits: Record<string, unknown> = {};
+  const updatedAt: Record<string, string> = {};
+  for (const event of [...newestFirst].reverse()) {
+    for (const source of [event.contextTraits, event.traits]) {
+      if (!source) continue;
+      for (const [name, value] of Object.entries(source)) {
+        if (value === undefined) continue;
+        traits[name] = value;
+        updatedAt[name] = event.timestamp;
+      }
+    }
+  }
+  return { traits, updatedAt };
+}
+
+function withheld(
+  value: Record<string, unknown> | null,
+  personal: FieldNameSet,
+): Record<string, unknown> | null {
+  if (!value) return value;
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (node && typeof node === 'object') {
+      return Object.fromEntries(
+        Object.entries(node).map(([key, child]) => [key, personal.has(key) ? WITHHELD : walk(child)]),
+      );
+    }
+    return node;
+  };
+  return walk(value) as Record<string, unknown>;
+}
+
+export interface ProfileSearch {
+  /** A top-level trait name; `email` and `phone` are looked up through the identity graph's hashes. */
+  readonly trait: string;
+  readonly value: string;
+  readonly limit: number;
+}
+
+/** People whose latest-known or past trait matched, newest activity first, each read as a profile. */
+export async function searchProfiles(
+  store: Store,
+  search: ProfileSearch,
+  options: ProfileReadOptions,
+): Promise<Profile[]> {
+  const personIds: string[] = [];
+  if (search.trait === 'email' || search.trait === 'phone') {
+    const person = await findPerson(store, `${search.trait}:${search.value}`).catch(() => undefined);
+    if (person) personIds.push(person.personId);
+  }
+  const matches = await store.profiles.findByTrait(search.trait, search.value, search.limit * 4);
+  for (const match of matches) {
+    if (personIds.length >= search.limit) break;
+    const identifier: Identifier = match.userId
+      ? { type: 'user_id', value: match.userId }
+      : { type: 'anonymous_id', value: match.anonymousId ?? '' };
+    const personId = await store.identity.personOf(identifier);
+    if (personId !== undefined && !personIds.includes(personId)) personIds.push(personId);
+  }
+  const profiles: Profile[] = [];
+  for (const personId of personIds.slice(0, search.limit)) {
+    const person = await store.identity.person(personId);
+    if (person) profiles.push(await readProfile(store, person, { ...options, recentEvents: 0 }));
+  }
+  return profiles;
+}

@@ -1,0 +1,128 @@
+import type { FastifyInstance } from 'fastify';
+import { seesPersonalData } from '../../access/roles.js';
+import type { AuditLog } from '../../audit/audit-log.js';
+import { RefineryError } from '../../core/errors.js';
+import type { PersonalFields } from '../../privacy/vault/personal-fields.js';
+import { findPerson, readProfile, searchProfiles } from '../../profiles/profile-reader.js';
+import type { Store } from '../../store/store.js';
+import { audit } from '../audit-trail.js';
+import { API_KEY_SECURITY, getApiKeyOrThrow } from '../authorise.js';
+import { limitOf } from './query-params.js';
+
+export interface ProfileRouteDeps {
+  readonly store: Store;
+  /** Which field names are personal (hidden from keys without read:personal). */
+  readonly personalFields: PersonalFields;
+  /** Records reads of personal fields. */
+  readonly audit?: AuditLog;
+}
+
+/** The 360° view: one person's identities, traits, computed traits and recent events; search by trait. */
+export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRouteDeps): void {
+  app.get(
+    '/v1/profiles/:id',
+    {
+      config: { permission: 'read:profiles' },
+      schema: {
+        tags: ['profiles'],
+        summary: 'One person: identities, traits, computed traits and recent events',
+        description:
+          'The id is a person id (p_…), or type:value of any identifier: user_id:42, anonymous_id:…, ' +
+          'email:ada@example.com (normalised and hashed as the identity graph holds it). A bare value is a user id. ' +
+          'Personal fields are hidden unless the key may read personal data.',
+        security: API_KEY_SECURITY,
+        params: { type: 'object', properties: { id: { type: 'string' } } },
+        querystring: {
+          type: 'object',
+          properties: { events: { type: 'integer', minimum: 0, maximum: 200 } },
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const { events } = request.query as { events?: string };
+      const key = getApiKeyOrThrow(request);
+      const person = await findPerson(deps.store, decodeURIComponent(id));
+      if (!person) {
+        throw new RefineryError('REFINERY_ERR_PROFILE_NOT_FOUND', `No person is known by "${id}".`, {
+          field: 'id',
+        });
+      }
+      const personal = seesPersonalData(key.kind);
+      const profile = await readProfile(deps.store, person, {
+        personal,
+        personalFields: deps.personalFields,
+        recentEvents: recentEventsOf(events),
+      });
+      if (personal) {
+        await audit(deps.audit, request, 'personal_data.read', person.personId, { via: 'profile' });
+      }
+      return profile;
+    },
+  );
+
+  app.get(
+    '/v1/profiles',
+    {
+      config: { permission: 'read:profiles' },
+      schema: {
+        tags: ['profiles'],
+        summary: 'Find people by a trait value (trait=plan&value=premium; email and phone match hashed)',
+        security: API_KEY_SECURITY,
+        querystring: {
+          type: 'object',
+          required: ['trait', 'value'],
+          properties: {
+            trait: { type: 'string' },
+            value: { type: 'string' },
+            limit: { type: 'integer', minimum: 1, maximum: 100 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const query = request.query as { trait?: string; value?: string; limit?: string };
+      if (!query.trait || !/^[A-Za-z0-9_.$-]{1,128}$/.test(query.trait)) {
+        throw new RefineryError(
+          'REFINERY_ERR_INVALID_FIELD',
+          'Name a trait (letters, digits, _ . $ -) to search by: ?trait=plan&value=premium.',
+          { field: 'trait' },
+        );
+      }
+      if (query.value === undefined || query.value === '') {
+        throw new RefineryError('REFINERY_ERR_MISSING_FIELD', 'Give the trait value to look for: &value=…', {
+          field: 'value',
+        });
+      }
+      const key = getApiKeyOrThrow(request);
+      const personal = seesPersonalData(key.kind);
+      // Searching by a personal trait is reading it: only keys that may see personal data can.
+      if (!personal && deps.personalFields.traits.has(query.trait)) {
+        throw new RefineryError(
+          'REFINERY_ERR_FORBIDDEN',
+          `"${query.trait}" is a personal field; searching by it needs a key that may read personal data.`,
+          { field: 'trait' },
+        );
+      }
+      const profiles = await searchProfiles(
+        deps.store,
+        { trait: query.trait, value: query.value, limit: limitOf(request, 20, 100) },
+        { personal, personalFields: deps.personalFields },
+      );
+      if (personal) {
+        for (const profile of profiles) {
+          await audit(deps.audit, request, 'personal_data.read', profile.personId, {
+            via: 'profile search',
+            trait: query.trait,
+          });
+        }
+      }
+      return { items: profiles };
+    },
+  );
+}
+
+function recentEventsOf(raw: string | undefined): number {
+  const count = Number(raw ?? 20);
+  return Number.isInteger(count) && count >= 0 ? Math.min(count, 200) : 20;
+}
