@@ -52,7 +52,8 @@ export function registerProfileCommand(program: Command): void {
       const search = { trait: options.trait.slice(0, equals), value: options.trait.slice(equals + 1), limit };
       await withWorkspaceAccess(workspaceTarget(program.opts()), async (access) => {
         const found = await access.searchProfiles(search);
-        if (options.json) {
+        // `--json` may land on `profile` itself, which takes the same option.
+        if (options.json || profile.opts().json) {
           printJson({ items: found });
           return;
         }
