@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fsyncDirectory } from '../core/fsync-directory.js';
 import { isJsonObject } from '../core/json-object.js';
 import type { MetadataRepository } from '../store/store.js';
 import type { AuditHead } from './audit-entry.js';
@@ -94,14 +95,4 @@ export function parseHead(text: string, where: string): AuditHead {
     throw auditLogBroken(`${where} does not hold { "seq": <positive integer>, "hash": <SHA-256 hex> }.`);
   }
   return { seq: value.seq, hash: value.hash };
-}
-
-/** A new or renamed file survives a crash only once its folder entry does. */
-export function fsyncDirectory(folder: string): void {
-  const fd = openSync(folder, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

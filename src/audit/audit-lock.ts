@@ -1,6 +1,7 @@
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RefineryError } from '../core/errors.js';
+import { isProcessAlive } from '../core/process-alive.js';
 
 const LOCK_FILE = 'writer.lock';
 
@@ -23,7 +24,7 @@ export function acquireWriterLock(folder: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number.parseInt(readFileSync(file, { encoding: 'utf8', flag: 'r' }), 10);
-      const stale = !Number.isSafeInteger(holder) || holder === process.pid || !isAlive(holder);
+      const stale = !Number.isSafeInteger(holder) || holder === process.pid || !isProcessAlive(holder);
       // A second EEXIST means another process took over the stale lock in between: it is the writer now.
       if (!stale || attempt > 0) throw locked(folder, holder);
       unlinkSync(file);
@@ -48,13 +49,4 @@ function locked(folder: string, pid: number): RefineryError {
     'REFINERY_ERR_WORKSPACE_LOCKED',
     `Process ${pid} is writing the audit log in ${folder}; only one writer may append to it.`,
   );
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -45,7 +45,8 @@ import {
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RefineryError } from '../core/errors.js';
-import { type AuditAnchor, fsyncDirectory, headFileAnchor } from './audit-anchor.js';
+import { fsyncDirectory } from '../core/fsync-directory.js';
+import { type AuditAnchor, headFileAnchor } from './audit-anchor.js';
 import {
   type AuditEntry,
   type AuditHead,

@@ -177,12 +177,16 @@ export function parseWorkspaceConfig(text: string, fileName = CONFIG_FILE): Work
       line ? { line } : {},
     );
   }
+  // The line of the YAML node at a path, so every error can point at it.
+  const lineAt = (path: readonly string[]): number | undefined => {
+    const node = document.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+  };
   const value: unknown = document.toJS() ?? {};
   if (!validateConfig(value)) {
     const problems = (validateConfig.errors ?? []).map((error) => {
       const path = error.instancePath.split('/').filter(Boolean);
-      const node = document.getIn(path, true) as { range?: [number, number, number] } | undefined;
-      const line = node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+      const line = lineAt(path);
       const field = path.join('.') || '(root)';
       const extra =
         error.keyword === 'additionalProperties' ? ` '${String(error.params.additionalProperty)}'` : '';
@@ -205,8 +209,7 @@ export function parseWorkspaceConfig(text: string, fileName = CONFIG_FILE): Work
     if (!isRefineryError(error)) throw error;
     const field = error.details.field;
     const path = typeof field === 'string' ? field.split('.') : [];
-    const node = document.getIn(path, true) as { range?: [number, number, number] } | undefined;
-    const line = node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+    const line = lineAt(path);
     throw new RefineryError(
       'REFINERY_ERR_CONFIG_INVALID',
       `${fileName}${line ? `:${line}` : ''}: ${error.message}`,

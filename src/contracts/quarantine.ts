@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { IdentityObservations } from '../collect/identity-observations.js';
 import { validateMessage } from '../collect/message-validation.js';
 import { RefineryError } from '../core/errors.js';
-import { parseIsoTimestamp } from '../core/iso-time.js';
+import { parseOptionalTime } from '../core/iso-time.js';
 import { asJsonObject } from '../core/json-object.js';
 import type { IdentityRules } from '../identity/identity-rules.js';
 import type { QuarantinedEventRow, QuarantineFilter, Store } from '../store/store.js';
@@ -208,18 +208,14 @@ function identityLinesOf(rows: readonly QuarantinedEventRow[], rules: IdentityRu
     const line = observations.lineFor(
       {
         ...payload,
-        timestamp: timeOf(payload.timestamp ?? payload.originalTimestamp),
-        sentAt: timeOf(payload.sentAt),
+        timestamp: parseOptionalTime(payload.timestamp ?? payload.originalTimestamp),
+        sentAt: parseOptionalTime(payload.sentAt),
       },
       row.id,
       Date.parse(row.receivedAt),
     );
     return line ? [line.trimEnd()] : [];
   });
-}
-
-function timeOf(value: unknown): number | undefined {
-  return typeof value === 'string' && value !== '' ? parseIsoTimestamp(value) : undefined;
 }
 
 function flagRecordOf(row: QuarantinedEventRow, violations: readonly StoredViolation[]): FlagRecord {

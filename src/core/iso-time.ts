@@ -17,6 +17,11 @@ export function parseIsoTimestamp(value: string): number | undefined {
  * `timestamp = receivedAt - (sentAt - originalTimestamp)`. Without `sentAt` the client's time is kept;
  * without any client time the receive time is used.
  */
+/** A non-empty ISO 8601 text as epoch milliseconds; undefined for anything else (absent, empty, not a time). */
+export function parseOptionalTime(value: unknown): number | undefined {
+  return typeof value === 'string' && value !== '' ? parseIsoTimestamp(value) : undefined;
+}
+
 export function correctTimestamp(receivedAt: number, originalTimestamp?: number, sentAt?: number): number {
   if (originalTimestamp === undefined) return receivedAt;
   if (sentAt === undefined) return originalTimestamp;

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { isProcessAlive } from '../core/process-alive.js';
 
 /** What a running server writes to data/server.json so local CLI commands can reach it. */
 export interface ServerFile {
@@ -18,18 +19,9 @@ export function findRunningServer(serverFile: string): ServerFile | undefined {
   } catch {
     return undefined;
   }
-  if (!isAlive(parsed.pid)) {
+  if (!isProcessAlive(parsed.pid)) {
     rmSync(serverFile, { force: true });
     return undefined;
   }
   return parsed;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

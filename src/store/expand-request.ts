@@ -1,4 +1,4 @@
-import { correctTimestamp, parseIsoTimestamp } from '../core/iso-time.js';
+import { correctTimestamp, parseOptionalTime } from '../core/iso-time.js';
 import { asJsonObject } from '../core/json-object.js';
 import { type EventRecord, type EventType, extraFieldsOf, type RequestRecord } from './wal-format.js';
 
@@ -20,8 +20,8 @@ export function expandRequestRecord(record: RequestRecord): EventRecord[] {
     if (skip.has(index)) continue;
     const message = asJsonObject(messages[index]);
     if (!message) continue;
-    const original = parseTime(message.timestamp ?? message.originalTimestamp);
-    const sentAt = parseTime(message.sentAt ?? batchSentAt);
+    const original = parseOptionalTime(message.timestamp ?? message.originalTimestamp);
+    const sentAt = parseOptionalTime(message.sentAt ?? batchSentAt);
     const ip = record.ip_of[index] ?? null;
     const context = withIp(asJsonObject(message.context) ?? batchContext, ip);
     const userAgent = asText(context?.userAgent) ?? record.ua;
@@ -79,8 +79,4 @@ function asText(value: unknown): string | null {
 function asId(value: unknown): string | null {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return typeof value === 'string' && value !== '' ? value : null;
-}
-
-function parseTime(value: unknown): number | undefined {
-  return typeof value === 'string' && value !== '' ? parseIsoTimestamp(value) : undefined;
 }

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, isBuilt, runCli, startServeProcess } from '../helpers/cli-process.js';
+import { freePort, isBuilt, runCli, serveStopper, startServeProcess } from '../helpers/cli-process.js';
 import { basicAuth } from '../helpers/test-workspace.js';
 
 function cli(dir: string, args: string[]) {
@@ -19,13 +19,7 @@ describe.skipIf(!isBuilt)('refinery profile (CLI)', () => {
     const key = JSON.parse((await cli(dir, ['keys', 'create', '--kind', 'write', '--json'])).stdout).key;
     const port = await freePort();
     const child = await startServeProcess(dir, port);
-    let stopped = false;
-    stop = async () => {
-      if (stopped) return;
-      stopped = true;
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    };
+    stop = serveStopper(child);
     const response = await fetch(`http://127.0.0.1:${port}/v1/batch`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: basicAuth(key) },

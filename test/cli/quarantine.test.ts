@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, isBuilt, runCli, startServeProcess } from '../helpers/cli-process.js';
+import { freePort, isBuilt, runCli, serveStopper, startServeProcess } from '../helpers/cli-process.js';
 import { basicAuth } from '../helpers/test-workspace.js';
 
 const CONTRACT = `apiVersion: v3.1.0
@@ -37,13 +37,7 @@ describe.skipIf(!isBuilt)('refinery quarantine and contract list (CLI)', () => {
     const key = JSON.parse((await cli(dir, ['keys', 'create', '--kind', 'write', '--json'])).stdout).key;
     const port = await freePort();
     const child = await startServeProcess(dir, port);
-    let stopped = false;
-    stop = async () => {
-      if (stopped) return;
-      stopped = true;
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    };
+    stop = serveStopper(child);
     const response = await fetch(`http://127.0.0.1:${port}/v1/batch`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: basicAuth(key) },

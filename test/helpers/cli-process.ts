@@ -70,6 +70,18 @@ export async function startServeProcess(dir: string, port: number): Promise<Chil
   throw new Error(`refinery serve did not become healthy:\n${output}`);
 }
 
+/** Stops a `refinery serve` child with SIGTERM (a clean shutdown) and waits for it; calling it again does nothing. */
+export function serveStopper(child: ChildProcess): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () => {
+    stopping ??= (async () => {
+      child.kill('SIGTERM');
+      await waitForExit(child);
+    })();
+    return stopping;
+  };
+}
+
 export function waitForExit(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));

@@ -1,4 +1,3 @@
-import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const OPEN_SUFFIX = '.ndjson.open';
@@ -19,14 +18,4 @@ export function parseSegmentName(dir: string, name: string): SegmentFile | undef
   const match = NAME.exec(name);
   if (!match) return undefined;
   return { sequence: Number(match[1]), file: join(dir, name), sealed: match[2] === undefined };
-}
-
-/** A new or renamed file is durable only once its directory entry is: fsync the folder too. */
-export function fsyncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

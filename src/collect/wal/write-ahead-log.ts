@@ -13,7 +13,8 @@ import {
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RefineryError } from '../../core/errors.js';
-import { fsyncDirectory, parseSegmentName, type SegmentFile, segmentName } from './segment-files.js';
+import { fsyncDirectory } from '../../core/fsync-directory.js';
+import { parseSegmentName, type SegmentFile, segmentName } from './segment-files.js';
 
 export interface WriteAheadLogOptions {
   readonly dir: string;

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { type FileHandle, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fsyncDirectory } from '../../collect/wal/segment-files.js';
 import { RefineryError } from '../../core/errors.js';
+import { fsyncDirectory } from '../../core/fsync-directory.js';
 import { VAULT_ERROR_CODES } from './vault-errors.js';
 
 interface Waiter {

@@ -12,8 +12,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fsyncDirectory } from '../../collect/wal/segment-files.js';
 import { RefineryError } from '../../core/errors.js';
+import { fsyncDirectory } from '../../core/fsync-directory.js';
 import { VAULT_ERROR_CODES } from './vault-errors.js';
 
 export const MASTER_KEY_BYTES = 32;

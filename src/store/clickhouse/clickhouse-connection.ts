@@ -1,6 +1,6 @@
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { toStoreError } from './clickhouse-errors.js';
-import type { ClickHouseJson } from './clickhouse-values.js';
+import { type ClickHouseJson, toPlainRows } from './clickhouse-values.js';
 
 export interface ClusterLayout {
   /** The `remote_servers` cluster name the Distributed tables use. */
@@ -53,6 +53,16 @@ export class ClickHouseConnection {
     } catch (error) {
       throw toStoreError(error, sql);
     }
+  }
+
+  /**
+   * Runs a SELECT and returns its rows as plain values. A query longer than ClickHouse's default
+   * `max_query_size` (256 KiB: long id lists) raises the limit to fit it.
+   */
+  async rows(sql: string, settings: ClickHouseSettings = {}): Promise<Record<string, unknown>[]> {
+    const sized =
+      sql.length > 200_000 ? { max_query_size: String(sql.length + 1024), ...settings } : settings;
+    return toPlainRows(await this.json(sql, sized)).rows;
   }
 
   async insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {

@@ -9,7 +9,7 @@ import type {
 import type { ParsedAgent, QuarantineStatus, StoredViolation } from '../wal-format.js';
 import type { ClickHouseConnection } from './clickhouse-connection.js';
 import { integer, quote, toDateTimeText } from './clickhouse-sql.js';
-import { toPlainRows } from './clickhouse-values.js';
+import { textOrNull } from './clickhouse-values.js';
 
 /**
  * Quarantined events and contract violations on ClickHouse, read through FINAL so a reloaded segment or a
@@ -154,13 +154,10 @@ export class ClickHouseGovernance implements GovernanceRepository {
     return conditions.join(' AND ');
   }
 
-  private async rows(sql: string): Promise<Record<string, unknown>[]> {
-    // A long id list may exceed the default max_query_size (256 KiB); allow what this query needs.
-    const settings = sql.length > 200_000 ? { max_query_size: String(sql.length + 1024) } : {};
+  private rows(sql: string): Promise<Record<string, unknown>[]> {
     // ClickHouse moves WHERE conditions on non-key columns to PREWHERE, which runs before FINAL collapses
     // versions: `status = 'held'` would then match the superseded held version of a decided event.
-    Object.assign(settings, { optimize_move_to_prewhere: 0 });
-    return toPlainRows(await this.db.json(sql, settings)).rows;
+    return this.db.rows(sql, { optimize_move_to_prewhere: 0 });
   }
 }
 
@@ -185,8 +182,4 @@ function timeRange(range: { readonly from?: Date | undefined; readonly to?: Date
   if (range.from) conditions.push(`received_at >= toDateTime(${quote(toDateTimeText(range.from))}, 'UTC')`);
   if (range.to) conditions.push(`received_at < toDateTime(${quote(toDateTimeText(range.to))}, 'UTC')`);
   return conditions.join(' AND ');
-}
-
-function textOrNull(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
 }

@@ -15,6 +15,7 @@ import {
 import type { ClickHouseConnection } from './clickhouse-connection.js';
 import { chunked } from './clickhouse-events.js';
 import { integer, quote } from './clickhouse-sql.js';
+import { textOrNull } from './clickhouse-values.js';
 
 /**
  * Every read of these tables goes through FINAL, and ClickHouse may move a WHERE condition to PREWHERE, which
@@ -376,10 +377,6 @@ function msOf(iso: string): number {
 /** Int64 arrives as a JSON string; times leave as ISO 8601 UTC with milliseconds, as DuckDB's do. */
 function isoOf(value: unknown): string {
   return new Date(Number(value)).toISOString();
-}
-
-function textOrNull(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
 }
 
 function numberOrNull(value: unknown): number | null {

@@ -9,7 +9,7 @@ import type {
 } from '../profile-types.js';
 import type { ClickHouseConnection } from './clickhouse-connection.js';
 import { integer, quote } from './clickhouse-sql.js';
-import { toPlainRows } from './clickhouse-values.js';
+import { textOrNull } from './clickhouse-values.js';
 
 /**
  * ClickHouse 18.16 has no JSON path functions; `visitParamExtract*` read a field by name from the stored JSON
@@ -20,7 +20,7 @@ export class ClickHouseProfiles implements ProfileRepository {
   constructor(private readonly db: ClickHouseConnection) {}
 
   async activity(keys: PersonEventKeys): Promise<PersonActivity> {
-    const [row] = await this.rows(
+    const [row] = await this.db.rows(
       `SELECT count() AS events, min(timestamp) AS first_seen, max(timestamp) AS last_seen
        FROM event_log FINAL WHERE ${ofPerson(keys)}`,
     );
@@ -39,7 +39,7 @@ export class ClickHouseProfiles implements ProfileRepository {
     if (query.withTraits) {
       where.push(`(traits IS NOT NULL OR visitParamExtractRaw(ifNull(context, ''), 'traits') LIKE '{%')`);
     }
-    const rows = await this.rows(
+    const rows = await this.db.rows(
       `SELECT message_id, type, event, name, user_id, anonymous_id, timestamp, source, properties, traits,
               visitParamExtractRaw(ifNull(context, ''), 'traits') AS context_traits
        FROM event_log FINAL WHERE ${where.join(' AND ')}
@@ -63,7 +63,7 @@ export class ClickHouseProfiles implements ProfileRepository {
 
   async findByTrait(trait: string, value: string, limit: number): Promise<TraitMatch[]> {
     const name = quote(trait);
-    const rows = await this.rows(
+    const rows = await this.db.rows(
       `SELECT user_id, anonymous_id FROM event_log FINAL
        WHERE visitParamExtractString(ifNull(traits, ''), ${name}) = ${quote(value)}
           OR visitParamExtractString(visitParamExtractRaw(ifNull(context, ''), 'traits'), ${name}) = ${quote(value)}
@@ -73,11 +73,6 @@ export class ClickHouseProfiles implements ProfileRepository {
       userId: textOrNull(row.user_id),
       anonymousId: textOrNull(row.anonymous_id),
     }));
-  }
-
-  private async rows(sql: string): Promise<Record<string, unknown>[]> {
-    const settings = sql.length > 200_000 ? { max_query_size: String(sql.length + 1024) } : {};
-    return toPlainRows(await this.db.json(sql, settings)).rows;
   }
 }
 
@@ -93,10 +88,6 @@ function ofPerson(keys: PersonEventKeys): string {
 
 function list(values: readonly string[]): string {
   return values.length > 0 ? values.map((value) => quote(value)).join(', ') : 'NULL';
-}
-
-function textOrNull(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
 }
 
 function objectOf(value: unknown): Record<string, unknown> | null {

@@ -10,6 +10,11 @@ export interface ClickHouseJson {
  * Turns ClickHouse's JSON values into the plain values Refinery's API promises, the same as DuckDB's:
  * 64-bit integers as numbers while exact, `DateTime` as ISO 8601 UTC, JSON text left as text.
  */
+/** A column value as text, NULL kept. */
+export function textOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
 export function toPlainRows(answer: ClickHouseJson, maxRows = Number.POSITIVE_INFINITY): QueryResult {
   const columns: QueryColumn[] = answer.meta.map((column) => ({ name: column.name, type: column.type }));
   const converters = answer.meta.map((column) => converterFor(column.type));
