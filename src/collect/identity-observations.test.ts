@@ -46,6 +46,25 @@ describe('identity observation lines', () => {
     expect(observations.lineFor(alias, 'm5', RECEIVED)).toBeDefined();
   });
 
+  it('still writes a known user and device when the message adds an email, a phone or an external id', () => {
+    const observations = new IdentityObservations(DEFAULT_IDENTITY_RULES);
+    expect(observations.lineFor(track(), 'm1', RECEIVED)).toBeDefined();
+    const identify = track({ type: 'identify', traits: { email: 'ada@example.com' } });
+    expect(JSON.parse(observations.lineFor(identify, 'm2', RECEIVED)!).ids).toContain(
+      `email:${hashEmail('ada@example.com')}`,
+    );
+    expect(
+      observations.lineFor(track({ context: { traits: { phone: '+44 20 7946 0000' } } }), 'm3', RECEIVED),
+    ).toBeDefined();
+    const external = track({
+      context: { externalIds: [{ id: 'c-9', type: 'crm_id', collection: 'users' }] },
+    });
+    // crm_id is not a type the default rules name: the set is the known one, and is skipped.
+    expect(observations.lineFor(external, 'm4', RECEIVED)).toBeUndefined();
+    expect(observations.lineFor(track({ userId: 'u1', anonymousId: null }), 'm5', RECEIVED)).toBeDefined();
+    expect(observations.lineFor(track({ userId: 'u1', anonymousId: null }), 'm6', RECEIVED)).toBeUndefined();
+  });
+
   it('forgets the least recently written sets once it holds its capacity twice over', () => {
     const observations = new IdentityObservations(DEFAULT_IDENTITY_RULES, 2);
     for (const id of ['a', 'b', 'c', 'd', 'e'])

@@ -25,6 +25,9 @@ export class IdentityObservations {
    * or a set written lately.
    */
   lineFor(message: ObservedMessage, messageId: string, receivedAt: number): string | undefined {
+    // Most events repeat a visitor's ids and nothing else: recognise a set written lately without extracting.
+    const plain = plainKeyOf(message);
+    if (plain !== undefined && (this.recent.has(plain) || this.previous.has(plain))) return undefined;
     const identifiers = extractIdentifiers(message, this.rules);
     if (identifiers.length === 0) return undefined;
     const ids = identifiers.map((identifier) => `${identifier.type}:${identifier.value}`);
@@ -47,6 +50,31 @@ export class IdentityObservations {
     }
     this.recent.add(key);
   }
+}
+
+/**
+ * The set key of a message whose only possible identifiers are its user id and anonymous id (no alias, no email
+ * or phone in its traits, no external ids), written as `extractIdentifiers` would give them; undefined for any
+ * other message. A key that differs from the extracted one (a type the rules leave out, an id written as a
+ * number) only misses the recent sets, and the message then takes the full path.
+ */
+function plainKeyOf(message: ObservedMessage): string | undefined {
+  if (message.type === 'alias') return undefined;
+  const context = message.context as { traits?: unknown; externalIds?: unknown } | null | undefined;
+  if (context && (context.externalIds !== undefined || mayHoldContact(context.traits))) return undefined;
+  if (message.type === 'identify' && mayHoldContact(message.traits)) return undefined;
+  const { userId, anonymousId } = message;
+  const user = typeof userId === 'string' && userId.trim() !== '' ? `user_id:${userId}` : undefined;
+  const anonymous =
+    typeof anonymousId === 'string' && anonymousId.trim() !== '' ? `anonymous_id:${anonymousId}` : undefined;
+  if (user && anonymous) return `${user}\n${anonymous}`;
+  return user ?? anonymous;
+}
+
+function mayHoldContact(traits: unknown): boolean {
+  if (traits === null || typeof traits !== 'object') return false;
+  const { email, phone } = traits as { email?: unknown; phone?: unknown };
+  return email !== undefined || phone !== undefined;
 }
 
 /** A validated message: times already parsed to epoch milliseconds. */
