@@ -3,6 +3,14 @@ import type { WorkspaceConfig } from '../config/workspace-config.js';
 import type { ContractSet } from '../contracts/contract-set.js';
 import { isRefineryError, RefineryError } from '../core/errors.js';
 import { isJsonObject } from '../core/json-object.js';
+import type { PersonalFields } from '../privacy/vault/personal-fields.js';
+import {
+  holdsPersonalFields,
+  protectMessage,
+  redactPersonalFields,
+} from '../privacy/vault/personal-fields.js';
+import type { SubjectKeyVault } from '../privacy/vault/subject-key-vault.js';
+import type { SuppressionList } from '../privacy/vault/suppression-list.js';
 import { withIp } from '../store/expand-request.js';
 import type {
   EventType,
@@ -14,7 +22,7 @@ import type {
   StoredViolation,
 } from '../store/wal-format.js';
 import { applyIpPolicy } from './client-ip.js';
-import type { IdentityObservations } from './identity-observations.js';
+import type { IdentityObservations, ObservedMessage } from './identity-observations.js';
 import type { IngestMeter } from './ingest-meter.js';
 import { validateMessage } from './message-validation.js';
 import type { TailBuffer } from './tail-buffer.js';
@@ -29,6 +37,8 @@ export interface RequestFacts {
   readonly source: string;
   /** The body as received (decompressed), stored verbatim in the write-ahead log. */
   readonly body: Buffer;
+  /** Whether the request carried the Global Privacy Control signal (`Sec-GPC: 1`). */
+  readonly gpc?: boolean;
 }
 
 /** Batch-level fields that apply to every message in it (the Segment batch format allows these). */
@@ -61,6 +71,8 @@ export interface AcceptReport {
   readonly flagged: number;
   readonly quarantined: readonly QuarantinedEvent[];
   readonly rejected: readonly RejectedEvent[];
+  /** Messages dropped because they name an erased person (the suppression list); nothing of them is kept. */
+  readonly suppressed: number;
 }
 
 export interface CollectorParts {
@@ -72,6 +84,21 @@ export interface CollectorParts {
   readonly contracts?: { readonly current: ContractSet };
   /** Writes identity observation lines for the identity graph; absent, none are written. */
   readonly identity?: IdentityObservations;
+  /** Writes consent observation lines (`context.consent`, GPC); absent, none are written. */
+  readonly consent?: ConsentLineWriter;
+  /** Seals personal fields per person and drops erased people's ids; absent, messages are kept as sent. */
+  readonly privacy?: CollectorPrivacy;
+}
+
+export interface CollectorPrivacy {
+  readonly vault: SubjectKeyVault;
+  readonly suppression: SuppressionList;
+  readonly fields: PersonalFields;
+}
+
+/** Turns what one stored message says about consent into a write-ahead-log line, or nothing. */
+export interface ConsentLineWriter {
+  lineFor(message: ObservedMessage, messageId: string, receivedAt: number, gpc: boolean): string | undefined;
 }
 
 const MAX_REJECT_PAYLOAD = 64 * 1024;
@@ -82,7 +109,11 @@ const SPACE = 0x20;
 /**
  * Validates the messages of one request and makes them durable: the accepted ones as one write-ahead-log
  * line holding the body verbatim, each rejected one as a reject line with its reason. Resolves only once
- * every line is on disk. Per accepted message it only checks and looks up; nothing is re-serialised.
+ * every line is on disk. Per accepted message it only checks and looks up; nothing is re-serialised unless
+ * the request holds personal fields to seal (or a message to drop), in which case the body is written as
+ * re-serialised JSON with sealed values, so no clear personal value ever reaches the disk.
+ *
+ * Suppression, contracts, identity and consent all read the clear message; sealing comes last.
  */
 export class Collector {
   constructor(
@@ -103,9 +134,16 @@ export class Collector {
     const rejected: RejectedEvent[] = [];
     const quarantined: QuarantinedEvent[] = [];
     const rejectLines: string[] = [];
-    const governanceLines: string[] = [];
+    const governanceLines: (string | QuarantineRecord)[] = [];
     const identityLines: string[] = [];
     const identity = this.parts.identity;
+    const consent = this.parts.consent;
+    const privacy = this.parts.privacy;
+    let suppressed = 0;
+    // Set when the verbatim body may not be written: a value to seal, or a dropped message to leave out.
+    let rewrite = false;
+    const toSeal: number[] = [];
+    const sealed: unknown[] = [];
     let flagged = 0;
     const skip: number[] = [];
     const extraOf: number[] = [];
@@ -121,12 +159,15 @@ export class Collector {
       const raw = messages[index];
       const path = impliedType ? 'body' : `batch[${index}]`;
       try {
-        const message = validateMessage(
-          withBatchDefaults(raw, batchSentAt, defaults),
-          path,
-          impliedType,
-          limits.maxDepth,
-        );
+        const candidate = withBatchDefaults(raw, batchSentAt, defaults);
+        // An erased person's ids arriving again: dropped before anything about the message is written.
+        if (privacy && isJsonObject(candidate) && privacy.suppression.isSuppressed(candidate)) {
+          skip.push(index);
+          suppressed++;
+          rewrite = true;
+          continue;
+        }
+        const message = validateMessage(candidate, path, impliedType, limits.maxDepth);
         if (checkEachSize && message.sizeBound > limits.maxEventBytes)
           assertEventSize(raw, path, limits.maxEventBytes);
         if (message.extra) extraOf.push(index);
@@ -172,7 +213,9 @@ export class Collector {
                 ua: userAgent ?? null,
                 agent: agent === null || agent === undefined ? null : (agents[agent] ?? null),
               };
-              governanceLines.push(`${JSON.stringify(line)}\n`);
+              // Sealed below, once every message is checked; the verbatim body must not keep it either.
+              governanceLines.push(line);
+              if (privacy && holdsPersonalFields(line.payload, privacy.fields)) rewrite = true;
               quarantined.push({
                 index,
                 messageId: shared.id,
@@ -183,10 +226,21 @@ export class Collector {
           }
         }
         // A held event is not stored, so it asserts nothing yet; a replay stores and observes it.
-        if (identity && !held) {
+        if ((identity || consent) && !held) {
           const observed = message.context || !context ? message : { ...message, context };
-          const line = identity.lineFor(observed, message.messageId ?? `${rid}-${index}`, facts.receivedAt);
+          const id = message.messageId ?? `${rid}-${index}`;
+          const line = identity?.lineFor(observed, id, facts.receivedAt);
           if (line) identityLines.push(line);
+          const consentLine = consent?.lineFor(observed, id, facts.receivedAt, facts.gpc === true);
+          if (consentLine) identityLines.push(consentLine);
+        }
+        if (privacy && !held) {
+          const own = raw as Record<string, unknown>;
+          const stored = own.context === undefined && batchContext ? { ...own, context: batchContext } : own;
+          if (holdsPersonalFields(stored, privacy.fields)) {
+            toSeal.push(index);
+            sealed[index] = stored;
+          }
         }
       } catch (error) {
         skip.push(index);
@@ -203,13 +257,37 @@ export class Collector {
           reason_code: reason.code,
           reason: reason.message,
           field,
-          payload: excerpt(raw),
+          payload: excerpt(privacy ? redactPersonalFields(raw, privacy.fields) : raw),
         };
+        // The verbatim body would keep the rejected message's clear values; leave it out of the body instead.
+        if (privacy && isJsonObject(raw) && mayHoldPersonalFields(raw, privacy.fields)) rewrite = true;
         rejectLines.push(`${JSON.stringify(line)}\n`);
       }
     }
     // Quarantined messages are in `skip` too: the request line stores only what passed.
     const accepted = messages.length - skip.length;
+    let body = facts.body;
+    let stored = messages;
+    if (privacy) {
+      for (const index of toSeal) {
+        const result = await protectMessage(
+          sealed[index] as Record<string, unknown>,
+          privacy.vault,
+          privacy.fields,
+        );
+        sealed[index] = result.message;
+        if (result.changed) rewrite = true;
+      }
+      for (let i = 0; i < governanceLines.length; i++) {
+        const line = governanceLines[i]!;
+        if (typeof line === 'string') continue;
+        const { message: payload } = await protectMessage(line.payload, privacy.vault, privacy.fields);
+        governanceLines[i] = `${JSON.stringify({ ...line, payload })}\n`;
+      }
+      if (rewrite && accepted > 0) {
+        ({ body, stored } = sealedBody(messages, sealed, skip, impliedType, defaults, batchContext));
+      }
+    }
     const chunks: Buffer[] = [];
     let record: RequestRecord | undefined;
     if (accepted > 0) {
@@ -227,17 +305,64 @@ export class Collector {
         extra_of: extraOf,
       };
       const head = JSON.stringify(header);
-      chunks.push(Buffer.from(`${head.slice(0, -1)},"body":`), singleLine(facts.body), Buffer.from('}\n'));
-      record = { ...header, body: impliedType ? messages[0] : { batch: messages, ...defaults } };
+      chunks.push(Buffer.from(`${head.slice(0, -1)},"body":`), singleLine(body), Buffer.from('}\n'));
+      record = {
+        ...header,
+        body: impliedType
+          ? stored[0]
+          : { batch: stored, ...defaults, ...(stored === messages ? {} : { context: undefined }) },
+      };
     }
     if (rejectLines.length > 0) chunks.push(Buffer.from(rejectLines.join('')));
-    if (governanceLines.length > 0) chunks.push(Buffer.from(governanceLines.join('')));
+    if (governanceLines.length > 0) chunks.push(Buffer.from(governanceLines.map(lineText).join('')));
     if (identityLines.length > 0) chunks.push(Buffer.from(identityLines.join('')));
     if (chunks.length > 0) await this.parts.wal.append(chunks);
     if (record) this.parts.tail.push(record, accepted);
     this.parts.meter.record(accepted, rejected.length, facts.receivedAt, quarantined.length);
-    return { accepted, flagged, quarantined, rejected };
+    return { accepted, flagged, quarantined, rejected, suppressed };
   }
+}
+
+/** A rejected message may be nested too deeply to scan (that may be why it was rejected): then assume so. */
+function mayHoldPersonalFields(raw: Record<string, unknown>, fields: PersonalFields): boolean {
+  try {
+    return holdsPersonalFields(raw, fields);
+  } catch {
+    return true;
+  }
+}
+
+function lineText(line: string | QuarantineRecord): string {
+  return typeof line === 'string' ? line : `${JSON.stringify(line)}\n`;
+}
+
+/**
+ * The request body to write when the verbatim one may not be: sealed messages in place of their clear form,
+ * `null` where a message is skipped (rejected, held or suppressed: the loader never reads those places), and
+ * the batch-level context copied into each message that had none and dropped from the batch, so personal
+ * fields in it are sealed with each message's own subject key.
+ */
+function sealedBody(
+  messages: readonly unknown[],
+  sealed: readonly unknown[],
+  skip: readonly number[],
+  impliedType: EventType | undefined,
+  defaults: BatchDefaults,
+  batchContext: Record<string, unknown> | undefined,
+): { body: Buffer; stored: unknown[] } {
+  const skipped = new Set(skip);
+  const stored = messages.map((raw, index) => {
+    if (skipped.has(index)) return null;
+    const own = sealed[index];
+    if (own !== undefined) return own;
+    if (batchContext && isJsonObject(raw) && raw.context === undefined)
+      return { ...raw, context: batchContext };
+    return raw;
+  });
+  const body = impliedType
+    ? stored[0]
+    : { sentAt: defaults.sentAt, integrations: defaults.integrations, batch: stored };
+  return { body: Buffer.from(JSON.stringify(body)), stored };
 }
 
 // Valid JSON has line breaks only as whitespace between tokens (inside strings they must be escaped),

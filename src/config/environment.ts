@@ -7,6 +7,11 @@ export interface Environment {
   /** Store URL from `REFINERY_STORE`, used when `--store` is not given. */
   readonly storeUrl: string | undefined;
   readonly logLevel: string;
+  /**
+   * The vault's master key from `REFINERY_MASTER_KEY` (base64 of 32 bytes), so it can live outside the data folder;
+   * absent, the workspace's own `data/secrets/master.key` is used (created on first start).
+   */
+  readonly masterKey: string | undefined;
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
@@ -15,5 +20,6 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     ci: Boolean(env.CI) && env.CI !== 'false',
     storeUrl: env.REFINERY_STORE || undefined,
     logLevel: env.REFINERY_LOG_LEVEL || 'warn',
+    masterKey: env.REFINERY_MASTER_KEY || undefined,
   });
 }

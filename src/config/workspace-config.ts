@@ -8,6 +8,8 @@ import {
   type IdentityRules,
   validateIdentityRules,
 } from '../identity/identity-rules.js';
+import { type ConsentConfig, validateConsentConfig } from '../privacy/consent-purposes.js';
+import { type PersonalFields, validatePersonalFieldsConfig } from '../privacy/vault/personal-fields.js';
 
 export const CONFIG_FILE = 'refinery.yaml';
 
@@ -60,6 +62,14 @@ export interface WorkspaceConfig {
   };
   /** Which identifiers link people into one profile, their priority and limits (Segment-style merge rules). */
   readonly identity: IdentityRules;
+  /** Consent-manager categories to purposes, and what applies to people who made no choice. */
+  readonly consent: ConsentConfig;
+  readonly privacy: {
+    /** Field names sealed per person before anything is written (crypto-shredding on erasure). */
+    readonly personalFields: PersonalFields;
+    /** Days a data-subject request may stay open before it is overdue (GDPR: one month). */
+    readonly requestDeadlineDays: number;
+  };
 }
 
 const configSchema = {
@@ -141,8 +151,18 @@ const configSchema = {
         reloadIntervalMs: { type: 'integer', minimum: 0, default: 2000 },
       },
     },
-    // Checked by the identity module's own validator, which reports every problem with its path.
+    // Checked by the identity and privacy modules' own validators, which report every problem with its path.
     identity: { type: 'object' },
+    consent: { type: 'object' },
+    privacy: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        personalFields: { type: 'array', items: { type: 'string' } },
+        requestDeadlineDays: { type: 'integer', minimum: 1, maximum: 365, default: 30 },
+      },
+    },
     retention: {
       type: 'object',
       additionalProperties: false,
@@ -205,10 +225,16 @@ export function parseWorkspaceConfig(text: string, fileName = CONFIG_FILE): Work
       parsed.identity === undefined
         ? DEFAULT_IDENTITY_RULES
         : validateIdentityRules(parsed.identity, 'identity');
+    parsed.consent = validateConsentConfig(parsed.consent ?? {}, 'consent');
+    const privacy = parsed.privacy as { personalFields?: unknown; requestDeadlineDays: number };
+    parsed.privacy = {
+      ...privacy,
+      personalFields: validatePersonalFieldsConfig(privacy.personalFields, 'privacy.personalFields'),
+    };
   } catch (error) {
     if (!isRefineryError(error)) throw error;
     const field = error.details.field;
-    const path = typeof field === 'string' ? field.split('.') : [];
+    const path = typeof field === 'string' ? field.split(/[.[\]]+/).filter(Boolean) : [];
     const line = lineAt(path);
     throw new RefineryError(
       'REFINERY_ERR_CONFIG_INVALID',
@@ -252,8 +278,13 @@ export function loadWorkspaceConfig(dir: string, overrides: ConfigOverrides = {}
   return deepFreeze({ ...config, store: { ...config.store, url: overrides.storeUrl } });
 }
 
+// Plain data only: validated settings objects (e.g. a FieldNameSet with its lookup tables) guard themselves.
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
+  if (
+    value &&
+    typeof value === 'object' &&
+    (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype)
+  ) {
     for (const child of Object.values(value)) deepFreeze(child);
     Object.freeze(value);
   }

@@ -15,6 +15,8 @@ import { RefineryError } from '../core/errors.js';
 import { parseOptionalTime } from '../core/iso-time.js';
 import { asJsonObject } from '../core/json-object.js';
 import type { IdentityRules } from '../identity/identity-rules.js';
+import { type PersonalFields, protectMessage, revealMessage } from '../privacy/vault/personal-fields.js';
+import type { SubjectKeyVault } from '../privacy/vault/subject-key-vault.js';
 import type { QuarantinedEventRow, QuarantineFilter, Store } from '../store/store.js';
 import {
   EVENT_TYPES,
@@ -41,6 +43,11 @@ export interface QuarantineDecisionContext {
   readonly by: string;
   /** The workspace's identity rules: replayed events are observed by identity resolution like collected ones. */
   readonly identityRules?: IdentityRules;
+  /**
+   * Held payloads have their personal fields sealed: contracts are checked on the opened payload, and what is
+   * stored is sealed again. Absent, payloads are checked and stored as they are.
+   */
+  readonly privacy?: { readonly vault: SubjectKeyVault; readonly fields: PersonalFields };
 }
 
 export interface ReplayOptions {
@@ -87,7 +94,8 @@ export async function replayQuarantined(
       }
     }
     // A corrected payload keeps the held event's id, so de-duplication and its history stay with it.
-    const payload = fix ? { ...fix, messageId: row.id } : (row.payload ?? {});
+    const held = fix ? { ...fix, messageId: row.id } : (row.payload ?? {});
+    const payload = context.privacy ? (await revealMessage(held, context.privacy.vault)).value : held;
     const candidate = { ...row, payload };
     const verdict = contracts.check(governedMessageOf(payload, row.type), payload);
     if (verdict.action === 'accept') passing.push(candidate);
@@ -103,7 +111,8 @@ export async function replayQuarantined(
   let inserted = 0;
   for (let start = 0; start < passing.length; start += PAGE) {
     const chunk = passing.slice(start, start + PAGE);
-    const lines = chunk.map((row) => JSON.stringify(requestRecordOf(row)));
+    const lines: string[] = [];
+    for (const row of chunk) lines.push(JSON.stringify(requestRecordOf(await sealedRow(row, context))));
     if (context.identityRules) lines.push(...identityLinesOf(chunk, context.identityRules));
     for (const row of chunk) {
       const violations = overridden.get(row.id);
@@ -177,6 +186,16 @@ async function selectHeld(
   // Read the whole selection before deciding anything, so paging is not disturbed by our own writes.
   for await (const row of quarantinedRows(store, { ...filter, status: 'held' }, withPayload)) rows.push(row);
   return rows;
+}
+
+/** The row as it may be stored: personal fields of the (opened or corrected) payload sealed again. */
+async function sealedRow(
+  row: QuarantinedEventRow,
+  context: QuarantineDecisionContext,
+): Promise<QuarantinedEventRow> {
+  if (!context.privacy || !row.payload) return row;
+  const { message } = await protectMessage(row.payload, context.privacy.vault, context.privacy.fields);
+  return message === row.payload ? row : { ...row, payload: message };
 }
 
 function requestRecordOf(row: QuarantinedEventRow): RequestRecord {

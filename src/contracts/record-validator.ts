@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { DEFAULT_PERSONAL_FIELDS } from '../privacy/vault/personal-fields.js';
 import type { LogicalType, QualityRule, SchemaProperty } from './contract-model.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
@@ -232,7 +233,10 @@ function toViolation(
   }
   const path = jsonPath(pathPrefix, pointer);
   const pattern = pointer.replace(/\/\d+(?=\/|$)/g, '/*');
-  const masked = [...classified].some((key) => pattern === key || pattern.startsWith(`${key}/`));
+  // Classified in the contract, or a field Refinery seals as personal anyway: the excerpt would keep it in clear.
+  const masked =
+    [...classified].some((key) => pattern === key || pattern.startsWith(`${key}/`)) ||
+    pointer.split('/').some((step) => DEFAULT_PERSONAL_FIELDS.traits.has(step));
   const value = error.keyword === 'required' ? undefined : valueAt(record, pointer);
   return {
     path,

@@ -1,7 +1,8 @@
 import { RefineryError } from '../core/errors.js';
 import { hashEmail, hashPhone } from '../identity/identifier-extraction.js';
 import type { Identifier } from '../identity/identity-rules.js';
-import type { FieldNameSet, PersonalFields } from '../privacy/vault/personal-fields.js';
+import { type FieldNameSet, type PersonalFields, revealValue } from '../privacy/vault/personal-fields.js';
+import type { SubjectKeyVault } from '../privacy/vault/subject-key-vault.js';
 import type { StoredPerson } from '../store/identity-types.js';
 import type { PersonEvent, PersonEventKeys } from '../store/profile-types.js';
 import type { Store } from '../store/store.js';
@@ -40,6 +41,11 @@ export interface ProfileReadOptions {
   readonly personal: boolean;
   /** Which field names are personal, in traits and in event properties. */
   readonly personalFields: PersonalFields;
+  /**
+   * Opens sealed personal values for a reader who may see them (`personal`). Without it they stay sealed
+   * envelopes; a value whose person's key was shredded reads as null.
+   */
+  readonly vault?: SubjectKeyVault;
   readonly recentEvents?: number;
 }
 
@@ -106,7 +112,10 @@ export async function readProfile(
     }),
     store.profiles.events(keys, { limit: options.recentEvents ?? 20, order: 'newest' }),
   ]);
-  const { traits, updatedAt } = latestTraits(traitEvents);
+  const latest = latestTraits(traitEvents);
+  const { updatedAt } = latest;
+  const reveal = options.personal ? options.vault : undefined;
+  const traits = reveal ? (await revealValue(latest.traits, reveal, 'traits')).value : latest.traits;
   const hidden = options.personal
     ? []
     : Object.keys(traits)
@@ -122,16 +131,20 @@ export async function readProfile(
     lastSeen: activity.lastSeen,
     eventCount: activity.events,
     computed: computeTraits(orders),
-    recentEvents: recent.map((event) => ({
-      messageId: event.messageId,
-      type: event.type,
-      name: event.type === 'track' ? event.event : event.name,
-      timestamp: event.timestamp,
-      source: event.source,
-      properties: options.personal
-        ? event.properties
-        : withheld(event.properties, options.personalFields.properties),
-    })),
+    recentEvents: await Promise.all(
+      recent.map(async (event) => ({
+        messageId: event.messageId,
+        type: event.type,
+        name: event.type === 'track' ? event.event : event.name,
+        timestamp: event.timestamp,
+        source: event.source,
+        properties: !options.personal
+          ? withheld(event.properties, options.personalFields.properties)
+          : reveal
+            ? (await revealValue(event.properties, reveal, 'properties')).value
+            : event.properties,
+      })),
+    ),
     hidden,
   };
 }

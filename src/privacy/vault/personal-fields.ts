@@ -189,6 +189,67 @@ export async function protectMessage<M extends PersonalMessage>(
   return { message: copy as M, changed: true, subject };
 }
 
+/**
+ * True when `protectMessage` would have something to seal: a personal field with a value under `traits`,
+ * `context.traits` or `properties`. Synchronous and allocation-free, so the collector can skip the (async)
+ * sealing for the many messages that carry nothing personal.
+ */
+export function holdsPersonalFields(message: PersonalMessage, fields: PersonalFields): boolean {
+  const context = message.context;
+  return (
+    holdsPersonal(message.traits, fields.traits) ||
+    (isObject(context) && holdsPersonal(context.traits, fields.traits)) ||
+    holdsPersonal(message.properties, fields.properties)
+  );
+}
+
+/** What a redacted personal value is replaced by. */
+export const REDACTED = '[redacted]';
+
+/**
+ * A copy of a message with the values of its personal fields (where `protectMessage` would seal them: `traits`,
+ * `context.traits`, `properties`) replaced by `[redacted]`. For what is kept only to explain a problem, such as
+ * the excerpt of a rejected message: a broken message may have no subject key to seal with, and the clear value
+ * is never needed to fix a sender.
+ */
+export function redactPersonalFields(message: unknown, fields: PersonalFields): unknown {
+  if (!isObject(message)) return message;
+  const context = message.context;
+  const traits = redact(message.traits, fields.traits, 0);
+  const properties = redact(message.properties, fields.properties, 0);
+  const contextTraits = isObject(context) ? redact(context.traits, fields.traits, 0) : undefined;
+  if (
+    traits === message.traits &&
+    properties === message.properties &&
+    (!isObject(context) || contextTraits === context.traits)
+  ) {
+    return message;
+  }
+  const copy: Record<string, unknown> = { ...message };
+  if (traits !== message.traits) copy.traits = traits;
+  if (properties !== message.properties) copy.properties = properties;
+  if (isObject(context) && contextTraits !== context.traits)
+    copy.context = { ...context, traits: contextTraits };
+  return copy;
+}
+
+function redact(value: unknown, names: FieldNameSet, depth: number): unknown {
+  // Deeper than any message the collector accepts (limits.maxDepth); left as it is rather than recursed into.
+  if (typeof value !== 'object' || value === null || depth > 64) return value;
+  if (Array.isArray(value)) return mapArray(value, (item) => redact(item, names, depth + 1));
+  let copy: Record<string, unknown> | undefined;
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    const next =
+      names.has(key) && child !== null && child !== undefined ? REDACTED : redact(child, names, depth + 1);
+    if (next !== child) {
+      copy ??= { ...(value as Record<string, unknown>) };
+      setOwn(copy, key, next);
+    }
+  }
+  return copy ?? value;
+}
+
 /** What revealing found besides values: where keys were shredded (those values became `null`). */
 export interface Revealed<T> {
   readonly value: T;

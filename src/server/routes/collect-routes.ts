@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyRing } from '../../access/api-keys.js';
 import type { AcceptReport, Collector, RequestFacts } from '../../collect/collector.js';
+import { gpcFromHeaders } from '../../privacy/gpc.js';
 import type { WorkspaceConfig } from '../../config/workspace-config.js';
 import { RefineryError } from '../../core/errors.js';
 import type { EventType } from '../../store/wal-format.js';
@@ -167,6 +168,7 @@ function factsOf(request: FastifyRequest, source: string): RequestFacts {
     receivedAt: Date.now(),
     ip: request.ip ?? null,
     userAgent: request.headers['user-agent'] ?? null,
+    gpc: gpcFromHeaders(request.headers),
     source,
     body: request.rawBody ?? Buffer.from(JSON.stringify(request.body ?? null)),
   };

@@ -15,6 +15,8 @@ import { quarantineExportLines } from '../../contracts/quarantine-export.js';
 import { withoutStatus } from '../../contracts/quarantine-rows.js';
 import { violationRates } from '../../contracts/violation-rates.js';
 import { RefineryError } from '../../core/errors.js';
+import { revealMessage } from '../../privacy/vault/personal-fields.js';
+import type { WorkspacePrivacy } from '../../privacy/workspace-privacy.js';
 import type { QuarantinedEventRow, QuarantineFilter, Store } from '../../store/store.js';
 import { audit } from '../audit-trail.js';
 import { API_KEY_SECURITY, getApiKeyOrThrow } from '../authorise.js';
@@ -26,6 +28,8 @@ export interface ContractRouteDeps {
   readonly store: Store;
   readonly contracts: LiveContracts;
   readonly dataDir: string;
+  /** Opens sealed personal fields of held payloads (for replays, and for the roles that read them). */
+  readonly privacy?: WorkspacePrivacy;
 }
 
 const STATUSES = ['held', 'replayed', 'discarded'];
@@ -215,7 +219,8 @@ export function registerContractRoutes(app: FastifyInstance, deps: ContractRoute
     async (request) => {
       const row = await getQuarantinedOrThrow(deps.store, (request.params as { id: string }).id);
       await audit(deps.audit, request, 'personal_data.read', null, { what: 'quarantined event', id: row.id });
-      return row;
+      if (!deps.privacy || !row.payload) return row;
+      return { ...row, payload: (await revealMessage(row.payload, deps.privacy.vault)).value };
     },
   );
 
@@ -280,6 +285,7 @@ function contextOf(deps: ContractRouteDeps, request: FastifyRequest): Quarantine
     workDir: deps.dataDir,
     dedupeWindowHours: deps.config.collect.dedupeWindowHours,
     identityRules: deps.config.identity,
+    ...(deps.privacy ? { privacy: deps.privacy } : {}),
     // Who decided: the name of the key that authenticated the request.
     by: getApiKeyOrThrow(request).name,
   };

@@ -3,6 +3,7 @@ import { seesPersonalData } from '../../access/roles.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { RefineryError } from '../../core/errors.js';
 import type { PersonalFields } from '../../privacy/vault/personal-fields.js';
+import type { SubjectKeyVault } from '../../privacy/vault/subject-key-vault.js';
 import { findPerson, readProfile, searchProfiles } from '../../profiles/profile-reader.js';
 import type { Store } from '../../store/store.js';
 import { audit } from '../audit-trail.js';
@@ -15,6 +16,8 @@ export interface ProfileRouteDeps {
   readonly personalFields: PersonalFields;
   /** Records reads of personal fields. */
   readonly audit?: AuditLog;
+  /** Opens sealed personal fields for keys that may read personal data. */
+  readonly vault?: SubjectKeyVault;
 }
 
 /** The 360° view: one person's identities, traits, computed traits and recent events; search by trait. */
@@ -53,6 +56,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRouteDe
         personal,
         personalFields: deps.personalFields,
         recentEvents: recentEventsOf(events),
+        ...(deps.vault ? { vault: deps.vault } : {}),
       });
       if (personal) {
         await audit(deps.audit, request, 'personal_data.read', person.personId, { via: 'profile' });
@@ -107,7 +111,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRouteDe
       const profiles = await searchProfiles(
         deps.store,
         { trait: query.trait, value: query.value, limit: limitOf(request, 20, 100) },
-        { personal, personalFields: deps.personalFields },
+        { personal, personalFields: deps.personalFields, ...(deps.vault ? { vault: deps.vault } : {}) },
       );
       if (personal) {
         for (const profile of profiles) {
