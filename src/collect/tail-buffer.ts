@@ -48,6 +48,28 @@ export class TailBuffer {
     return result.reverse();
   }
 
+  /**
+   * Drops every kept request with an event of these user or anonymous ids (an erased person), so the live view
+   * cannot show them after an erasure. Whole requests go: the view is a glimpse of recent traffic, and cutting
+   * one event out of a request would shift the cursors of the others. Returns how many requests were dropped.
+   */
+  forget(ids: readonly string[]): number {
+    const wanted = new Set(ids);
+    const before = this.requests.length;
+    for (let i = this.requests.length - 1; i >= 0; i--) {
+      const entry = this.requests[i]!;
+      entry.expanded ??= expandRequestRecord(entry.request);
+      const mentions = entry.expanded.some(
+        (event) =>
+          (event.user_id !== null && wanted.has(event.user_id)) ||
+          (event.anonymous_id !== null && wanted.has(event.anonymous_id)) ||
+          (event.previous_id !== null && wanted.has(event.previous_id)),
+      );
+      if (mentions) this.requests.splice(i, 1);
+    }
+    return before - this.requests.length;
+  }
+
   get cursor(): number {
     return this.next - 1;
   }
