@@ -3,12 +3,14 @@ import { Command, CommanderError, Option } from 'commander';
 import { readEnvironment } from '../config/environment.js';
 import { isRefineryError } from '../core/errors.js';
 import { registerAuditCommand } from './commands/audit-command.js';
+import { registerConsentCommand } from './commands/consent-command.js';
 import { registerContractCommand } from './commands/contract-command.js';
 import { registerDemoCommand } from './commands/demo-command.js';
 import { registerImportCommand } from './commands/import-command.js';
 import { registerInitCommand } from './commands/init-command.js';
 import { registerKeysCommand } from './commands/keys-command.js';
 import { registerMigrateCommand } from './commands/migrate-command.js';
+import { registerPrivacyCommand } from './commands/privacy-command.js';
 import { registerProfileCommand } from './commands/profile-command.js';
 import { registerQuarantineCommand } from './commands/quarantine-command.js';
 import { registerQueryCommand } from './commands/query-command.js';
@@ -54,7 +56,9 @@ export function buildProgram(): Command {
   registerContractCommand(program);
   registerQuarantineCommand(program);
   registerProfileCommand(program);
+  registerConsentCommand(program);
   registerAuditCommand(program);
+  registerPrivacyCommand(program);
   return program;
 }
 

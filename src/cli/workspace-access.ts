@@ -1,7 +1,17 @@
-import { createReadStream, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createApiKey, describeKey } from '../access/api-keys.js';
+import { storeMetadataAnchor } from '../audit/audit-anchor.js';
+import type { AuditAction, AuditActor, JsonRecord } from '../audit/audit-entry.js';
+import { auditFolder } from '../audit/audit-files.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { consentDecisionLine } from '../collect/consent-observations.js';
+import { Loader } from '../collect/loader.js';
+import { WriteAheadLog } from '../collect/wal/write-ahead-log.js';
+import { readEnvironment } from '../config/environment.js';
 import { loadWorkspaceConfig, type WorkspaceConfig } from '../config/workspace-config.js';
 import { type ContractsOverview, summariseContracts } from '../contracts/contract-summary.js';
 import { loadContractSet } from '../contracts/load-contracts.js';
@@ -17,7 +27,20 @@ import { withoutStatus } from '../contracts/quarantine-rows.js';
 import { RefineryError } from '../core/errors.js';
 import { IdentityResolution } from '../identity/identity-resolution.js';
 import { runImport } from '../imports/run-import.js';
-import { DEFAULT_PERSONAL_FIELDS } from '../privacy/vault/personal-fields.js';
+import { consentDecisionsOf, consentSubjectOf, loadConsentDecisions } from '../privacy/consent-decisions.js';
+import { CONSENT_PURPOSES, type ConsentPurpose, isConsentPurpose } from '../privacy/consent-purposes.js';
+import {
+  type ConsentOverview,
+  consentOverview,
+  type OverviewInterval,
+  type PersonConsent,
+  readPersonConsent,
+} from '../privacy/consent-reader.js';
+import type { AccessBundle } from '../privacy/requests/access-bundle.js';
+import { type PrivacyRequest, validateNewRequest } from '../privacy/requests/privacy-request.js';
+import { PrivacyRequests, type RunOutcome } from '../privacy/requests/privacy-requests.js';
+import { revealMessage } from '../privacy/vault/personal-fields.js';
+import { openWorkspacePrivacy, type WorkspacePrivacy } from '../privacy/workspace-privacy.js';
 import {
   findPerson,
   type Profile,
@@ -29,6 +52,7 @@ import { findRunningServer, type ServerFile } from '../runtime/server-file.js';
 import { eventCounts } from '../store/event-counts.js';
 import type { ImportProgress, ImportReport, ImportTarget } from '../store/import-types.js';
 import { openStore } from '../store/open-store.js';
+import type { PrivacyRequestStatus } from '../store/privacy-types.js';
 import type { QueryResult } from '../store/query-result.js';
 import type {
   ApiKeyKind,
@@ -110,6 +134,23 @@ export interface WorkspaceAccess {
   /** One person's 360° view by person id or `type:value` identifier (the CLI is the workspace's admin). */
   profile(reference: string, recentEvents: number): Promise<Profile>;
   searchProfiles(search: ProfileSearch): Promise<Profile[]>;
+  /** Share of people per purpose over time (what `GET /v1/consent/overview` answers). */
+  consentOverview(interval: OverviewInterval): Promise<ConsentOverview>;
+  /** One person's consent standing and history. */
+  consent(reference: string): Promise<PersonConsent>;
+  /** Records decisions for a user id or anonymous id (as `POST /v1/consent`). */
+  setConsent(
+    reference: string,
+    purposes: Partial<Record<ConsentPurpose, boolean>>,
+  ): Promise<{ recorded: number }>;
+  /** Receives a data-subject request (the body of `POST /v1/privacy/requests`) and, unless queued, carries it out. */
+  createPrivacyRequest(body: Record<string, unknown>): Promise<PrivacyRequest>;
+  /** The request log: open requests first by due date, then the rest newest first. */
+  listPrivacyRequests(status?: PrivacyRequestStatus): Promise<PrivacyRequest[]>;
+  runPrivacyRequest(id: string): Promise<PrivacyRequest>;
+  refusePrivacyRequest(id: string, reason: string): Promise<PrivacyRequest>;
+  /** A done access request's bundle (its download is recorded in the audit log). */
+  privacyBundle(id: string): Promise<AccessBundle>;
   close(): Promise<void>;
 }
 
@@ -158,25 +199,78 @@ class DirectAccess implements WorkspaceAccess {
     return summariseContracts(this.contractSet());
   }
 
+  private privacy: Promise<WorkspacePrivacy> | undefined;
+
+  /** The vault and suppression list, opened on first use (the CLI is the workspace's admin). */
+  privacyOf(): Promise<WorkspacePrivacy> {
+    this.privacy ??= openWorkspacePrivacy({
+      dataDir: this.paths.data,
+      config: this.config,
+      masterKey: readEnvironment().masterKey,
+    });
+    return this.privacy;
+  }
+
+  /** Identity resolution as the server runs it (same person-id key), for reads without a server. */
+  async resolution(): Promise<IdentityResolution> {
+    const { personIdKey } = await this.privacyOf();
+    return new IdentityResolution(this.store, this.config.identity, { personIdKey });
+  }
+
   async profile(reference: string, recentEvents: number): Promise<Profile> {
     // Without a server nothing resolves identities: bring the graph up to date with what was loaded.
-    await new IdentityResolution(this.store, this.config.identity).run();
+    await (await this.resolution()).run();
     const person = await findPerson(this.store, reference);
     if (!person) {
       throw new RefineryError('REFINERY_ERR_PROFILE_NOT_FOUND', `No person is known by "${reference}".`, {
         field: 'id',
       });
     }
+    const { vault, fields } = await this.privacyOf();
     return readProfile(this.store, person, {
       personal: true,
-      personalFields: DEFAULT_PERSONAL_FIELDS,
+      personalFields: fields,
       recentEvents,
+      vault,
+      consentDefaults: this.config.consent.default,
     });
   }
 
+  async consentOverview(interval: OverviewInterval): Promise<ConsentOverview> {
+    await this.store.consent.applyDefaults(this.config.consent.default);
+    await (await this.resolution()).run();
+    return consentOverview(this.store, this.config.consent.default, { interval });
+  }
+
+  async consent(reference: string): Promise<PersonConsent> {
+    await (await this.resolution()).run();
+    const person = await findPerson(this.store, reference);
+    if (!person) {
+      throw new RefineryError('REFINERY_ERR_PROFILE_NOT_FOUND', `No person is known by "${reference}".`, {
+        field: 'id',
+      });
+    }
+    return readPersonConsent(this.store, person, this.config.consent.default);
+  }
+
+  async setConsent(reference: string, purposes: Partial<Record<ConsentPurpose, boolean>>) {
+    const decisions = consentDecisionsOf({ ...consentSubjectOf(reference), purposes }, new Date());
+    // No server, so no write-ahead log taking requests: the decisions are loaded as a segment of their own.
+    const recorded = await loadConsentDecisions(this.store, this.paths.data, decisions);
+    await this.store.consent.applyDefaults(this.config.consent.default);
+    await (await this.resolution()).run();
+    return { recorded };
+  }
+
   async searchProfiles(search: ProfileSearch): Promise<Profile[]> {
-    await new IdentityResolution(this.store, this.config.identity).run();
-    return searchProfiles(this.store, search, { personal: true, personalFields: DEFAULT_PERSONAL_FIELDS });
+    await (await this.resolution()).run();
+    const { vault, fields } = await this.privacyOf();
+    return searchProfiles(this.store, search, {
+      personal: true,
+      personalFields: fields,
+      vault,
+      consentDefaults: this.config.consent.default,
+    });
   }
 
   async listQuarantined(filter: QuarantineFilter, page: { limit: number; offset?: number }) {
@@ -187,16 +281,18 @@ class DirectAccess implements WorkspaceAccess {
     return { items, counts };
   }
 
-  getQuarantined(id: string) {
-    return getQuarantinedOrThrow(this.store, id);
+  async getQuarantined(id: string) {
+    const row = await getQuarantinedOrThrow(this.store, id);
+    if (!row.payload) return row;
+    return { ...row, payload: (await revealMessage(row.payload, (await this.privacyOf()).vault)).value };
   }
 
-  replayQuarantined(request: QuarantineDecisionRequest) {
-    return replayQuarantined(this.decisionContext(), this.contractSet(), request);
+  async replayQuarantined(request: QuarantineDecisionRequest) {
+    return replayQuarantined(await this.decisionContext(), this.contractSet(), request);
   }
 
-  discardQuarantined(request: QuarantineDecisionRequest) {
-    return discardQuarantined(this.decisionContext(), request.filter);
+  async discardQuarantined(request: QuarantineDecisionRequest) {
+    return discardQuarantined(await this.decisionContext(), request.filter);
   }
 
   exportQuarantined(filter: QuarantineFilter, format: 'ndjson' | 'csv') {
@@ -207,12 +303,14 @@ class DirectAccess implements WorkspaceAccess {
     return loadContractSet(this.paths.root, this.config.contracts.undeclared);
   }
 
-  private decisionContext(): QuarantineDecisionContext {
+  private async decisionContext(): Promise<QuarantineDecisionContext> {
     return {
       store: this.store,
       workDir: this.paths.data,
       dedupeWindowHours: this.config.collect.dedupeWindowHours,
       identityRules: this.config.identity,
+      consent: this.config.consent,
+      privacy: await this.privacyOf(),
       by: 'cli',
     };
   }
@@ -274,7 +372,132 @@ class DirectAccess implements WorkspaceAccess {
     );
   }
 
+  private requestService: Promise<PrivacyRequests> | undefined;
+
+  /**
+   * The request service without a server: the graph is brought up to date here, erasures first load what the
+   * write-ahead log still holds, and an objection goes through the log like the server's (see `recordObjection`).
+   */
+  private privacyRequests(): Promise<PrivacyRequests> {
+    this.requestService ??= (async () => {
+      const { vault, suppression } = await this.privacyOf();
+      const resolution = await this.resolution();
+      return new PrivacyRequests({
+        store: this.store,
+        deadlineDays: this.config.privacy.requestDeadlineDays,
+        consentDefaults: this.config.consent.default,
+        personalFields: this.config.privacy.personalFields,
+        vault,
+        suppression,
+        drainLoader: () => this.loadWriteAheadLog(),
+        resolveIdentities: () => resolution.run(),
+        reloadIdentities: () => resolution.reload(),
+        recordObjection: async ({ identifier, purpose, at }) => {
+          if (!isConsentPurpose(purpose)) {
+            throw new RefineryError(
+              'REFINERY_ERR_INVALID_FIELD',
+              `purpose must be one of ${CONSENT_PURPOSES.join(', ')}.`,
+              { field: 'purpose' },
+            );
+          }
+          await this.loadWriteAheadLog(
+            consentDecisionLine({ identifier, purpose, granted: false, at, source: 'api' }),
+          );
+          await resolution.run();
+        },
+        erasure: { waitForCleanupMs: 30_000 },
+      });
+    })();
+    return this.requestService;
+  }
+
+  /**
+   * Appends `lines` (if any) to the workspace's write-ahead log and loads the log into the store, as a server's
+   * loader would: only done while no server runs, so this process is the log's only writer.
+   */
+  private async loadWriteAheadLog(lines?: string): Promise<void> {
+    const stream = collectorStreamOf(this.paths);
+    const wal = await WriteAheadLog.open({
+      dir: this.paths.wal,
+      segmentBytes: this.config.collect.walSegmentBytes,
+      maxBytes: this.config.limits.maxWalBytes,
+      loadedSequence: await this.store.events.lastLoadedSequence(stream),
+    });
+    try {
+      if (lines) await wal.append(lines);
+      const loader = new Loader(wal, this.store, {
+        stream,
+        intervalMs: this.config.collect.loaderIntervalMs,
+        dedupeWindowHours: this.config.collect.dedupeWindowHours,
+      });
+      await loader.drain();
+    } finally {
+      await wal.close();
+    }
+  }
+
+  /** Appends one entry to the audit log as the person at the command line (no server holds the log). */
+  private async audit(action: AuditAction, target: string | null, detail: JsonRecord): Promise<void> {
+    const log = await AuditLog.open(auditFolder(this.paths.data), {
+      anchor: storeMetadataAnchor(this.store.metadata),
+    });
+    try {
+      await log.append({ actor: cliActor(), action, target, detail });
+    } finally {
+      await log.close();
+    }
+  }
+
+  private async auditOutcome({ request, erasure }: RunOutcome): Promise<void> {
+    await this.audit('privacy.request', request.id, {
+      kind: request.kind,
+      status: request.status,
+      personId: request.personId,
+    });
+    if (erasure) {
+      await this.audit('personal_data.erase', request.personId, {
+        requestId: request.id,
+        deleted: erasure.deleted,
+        keysShredded: erasure.keysShredded,
+        suppressed: erasure.suppressed,
+      });
+    }
+  }
+
+  async createPrivacyRequest(body: Record<string, unknown>): Promise<PrivacyRequest> {
+    const input = validateNewRequest(body);
+    const service = await this.privacyRequests();
+    // The request names its person when it arrives: make sure the graph knows what was loaded.
+    await (await this.resolution()).run();
+    const outcome = await service.create(input, cliActorName());
+    await this.auditOutcome(outcome);
+    return outcome.request;
+  }
+
+  async listPrivacyRequests(status?: PrivacyRequestStatus): Promise<PrivacyRequest[]> {
+    return (await this.privacyRequests()).list(status);
+  }
+
+  async runPrivacyRequest(id: string): Promise<PrivacyRequest> {
+    const outcome = await (await this.privacyRequests()).run(id);
+    await this.auditOutcome(outcome);
+    return outcome.request;
+  }
+
+  async refusePrivacyRequest(id: string, reason: string): Promise<PrivacyRequest> {
+    const refused = await (await this.privacyRequests()).refuse(id, reason);
+    await this.auditOutcome({ request: refused });
+    return refused;
+  }
+
+  async privacyBundle(id: string): Promise<AccessBundle> {
+    const bundle = await (await this.privacyRequests()).bundle(id);
+    await this.audit('personal_data.export', bundle.personId, { requestId: id, format: 'json' });
+    return bundle;
+  }
+
   async close() {
+    if (this.privacy) await (await this.privacy).close();
     await this.store.checkpoint().catch(() => undefined);
     await this.store.close();
   }
@@ -356,6 +579,21 @@ class ServerAccess implements WorkspaceAccess {
     return this.call<Profile>('GET', `/v1/profiles/${encodeURIComponent(reference)}?events=${recentEvents}`);
   }
 
+  consentOverview(interval: OverviewInterval) {
+    return this.call<ConsentOverview>('GET', `/v1/consent/overview?interval=${interval}`);
+  }
+
+  consent(reference: string) {
+    return this.call<PersonConsent>('GET', `/v1/consent/${encodeURIComponent(reference)}`);
+  }
+
+  setConsent(reference: string, purposes: Partial<Record<ConsentPurpose, boolean>>) {
+    return this.call<{ recorded: number }>('POST', '/v1/consent', {
+      ...consentSubjectOf(reference),
+      purposes,
+    });
+  }
+
   async searchProfiles(search: ProfileSearch) {
     const params = new URLSearchParams({
       trait: search.trait,
@@ -390,6 +628,34 @@ class ServerAccess implements WorkspaceAccess {
       if (done) return;
       yield decoder.decode(value, { stream: true });
     }
+  }
+
+  createPrivacyRequest(body: Record<string, unknown>) {
+    return this.call<{ request: PrivacyRequest }>('POST', '/v1/privacy/requests', body).then(
+      (r) => r.request,
+    );
+  }
+
+  async listPrivacyRequests(status?: PrivacyRequestStatus) {
+    const query = status ? `?${new URLSearchParams({ status })}` : '';
+    return (await this.call<{ requests: PrivacyRequest[] }>('GET', `/v1/privacy/requests${query}`)).requests;
+  }
+
+  async runPrivacyRequest(id: string) {
+    const path = `/v1/privacy/requests/${encodeURIComponent(id)}/run`;
+    return (await this.call<{ request: PrivacyRequest }>('POST', path)).request;
+  }
+
+  async refusePrivacyRequest(id: string, reason: string) {
+    const path = `/v1/privacy/requests/${encodeURIComponent(id)}/refuse`;
+    return (await this.call<{ request: PrivacyRequest }>('POST', path, { reason })).request;
+  }
+
+  privacyBundle(id: string) {
+    return this.call<AccessBundle>(
+      'GET',
+      `/v1/privacy/requests/${encodeURIComponent(id)}/bundle?format=json`,
+    );
   }
 
   async close() {}
@@ -428,4 +694,32 @@ class ServerAccess implements WorkspaceAccess {
     }
     return payload as T;
   }
+}
+
+/** The person at the command line, as the audit log names them. */
+function cliActor(): AuditActor {
+  try {
+    return { cli: userInfo().username };
+  } catch {
+    // No passwd entry for this uid (common in containers).
+    return { cli: `uid:${process.getuid?.() ?? 'unknown'}` };
+  }
+}
+
+/** Who received a request, as the request log shows it. */
+function cliActorName(): string {
+  return `cli:${(cliActor() as { cli: string }).cli}`;
+}
+
+/**
+ * The name the workspace's write-ahead log goes by in the store (`data/collector-id`, written by the first
+ * server start; created here the same way when no server ever ran).
+ */
+function collectorStreamOf(paths: WorkspacePaths): string {
+  const file = join(paths.data, 'collector-id');
+  if (!existsSync(file)) {
+    mkdirSync(paths.data, { recursive: true });
+    writeFileSync(file, `collector-${randomBytes(6).toString('hex')}\n`);
+  }
+  return readFileSync(file, 'utf8').trim();
 }

@@ -9,12 +9,14 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { ConsentObservations } from '../collect/consent-observations.js';
 import { IdentityObservations } from '../collect/identity-observations.js';
 import { validateMessage } from '../collect/message-validation.js';
 import { RefineryError } from '../core/errors.js';
 import { parseOptionalTime } from '../core/iso-time.js';
 import { asJsonObject } from '../core/json-object.js';
 import type { IdentityRules } from '../identity/identity-rules.js';
+import type { ConsentConfig } from '../privacy/consent-purposes.js';
 import { type PersonalFields, protectMessage, revealMessage } from '../privacy/vault/personal-fields.js';
 import type { SubjectKeyVault } from '../privacy/vault/subject-key-vault.js';
 import type { QuarantinedEventRow, QuarantineFilter, Store } from '../store/store.js';
@@ -43,6 +45,8 @@ export interface QuarantineDecisionContext {
   readonly by: string;
   /** The workspace's identity rules: replayed events are observed by identity resolution like collected ones. */
   readonly identityRules?: IdentityRules;
+  /** The workspace's consent mapping: replayed events' `context.consent` is recorded like collected ones'. */
+  readonly consent?: ConsentConfig;
   /**
    * Held payloads have their personal fields sealed: contracts are checked on the opened payload, and what is
    * stored is sealed again. Absent, payloads are checked and stored as they are.
@@ -114,6 +118,7 @@ export async function replayQuarantined(
     const lines: string[] = [];
     for (const row of chunk) lines.push(JSON.stringify(requestRecordOf(await sealedRow(row, context))));
     if (context.identityRules) lines.push(...identityLinesOf(chunk, context.identityRules));
+    if (context.consent) lines.push(...consentLinesOf(chunk, context.consent));
     for (const row of chunk) {
       const violations = overridden.get(row.id);
       if (violations) lines.push(JSON.stringify(flagRecordOf(row, violations)));
@@ -217,6 +222,28 @@ function requestRecordOf(row: QuarantinedEventRow): RequestRecord {
     extra_of: extraFieldsOf(body) ? [0] : [],
     body,
   };
+}
+
+/**
+ * What the collector would have written about consent had these events not been held. Whether their
+ * requests carried `Sec-GPC` is not kept with held events, so only `context.consent` is read.
+ */
+function consentLinesOf(rows: readonly QuarantinedEventRow[], consent: ConsentConfig): string[] {
+  const observations = new ConsentObservations(consent);
+  return rows.flatMap((row) => {
+    const payload = row.payload ?? {};
+    const line = observations.lineFor(
+      {
+        ...payload,
+        timestamp: parseOptionalTime(payload.timestamp ?? payload.originalTimestamp),
+        sentAt: parseOptionalTime(payload.sentAt),
+      },
+      row.id,
+      Date.parse(row.receivedAt),
+      false,
+    );
+    return line ? [line.trimEnd()] : [];
+  });
 }
 
 /** What the collector would have written for the identity graph had these events not been held. */

@@ -159,6 +159,12 @@ export const ERROR_CATALOGUE = {
       'An encrypted field fails authentication: its bytes were altered, or it was moved to another field.',
   },
   REFINERY_ERR_PROFILE_NOT_FOUND: { status: 404, summary: 'No person is known by that id or identifier.' },
+  REFINERY_ERR_PRIVACY_REQUEST_NOT_FOUND: { status: 404, summary: 'No data-subject request with that id.' },
+  REFINERY_ERR_PRIVACY_REQUEST_STATE: {
+    status: 409,
+    summary:
+      'The data-subject request cannot do that in its state: only open requests run or are refused, only done access requests have a bundle.',
+  },
   REFINERY_ERR_STORE: { status: 500, summary: 'The store engine failed; the cause is attached.' },
   REFINERY_ERR_INTERNAL: { status: 500, summary: 'An unexpected error; the server log has the details.' },
 } as const satisfies Record<string, { status: number; summary: string }>;

@@ -1,9 +1,13 @@
-import type {
-  IdentityObservationRow,
-  StoredIdentityGraph,
-  StoredMerge,
-  StoredPerson,
-  StoredRefusal,
+import { consentFlagsOf } from '../privacy/consent-flags.js';
+import type { ConsentHistoryRow } from '../store/consent-types.js';
+import {
+  type IdentityObservationRow,
+  identifierKey,
+  parseIdentifierKey,
+  type StoredIdentityGraph,
+  type StoredMerge,
+  type StoredPerson,
+  type StoredRefusal,
 } from '../store/identity-types.js';
 import type { Store } from '../store/store.js';
 import {
@@ -28,8 +32,16 @@ export interface ResolutionReport {
   readonly refusals: number;
 }
 
+/** Consent cursors share the identity cursor table under this prefix (stream names never contain `:`). */
+const CONSENT_CURSOR = 'consent:';
+
 /**
  * Runs the identity graph over the observations the loader stored, and saves what changed.
+ *
+ * It also keeps each person's consent flags: persons whose identifiers got new consent history, and persons the
+ * graph changed (a merge combines histories), get their standing per purpose recomputed from the history of
+ * all their identifiers and saved on their identity links, where the `events` view and the purpose views read
+ * it. An in-memory index of identifiers with any history spares the lookup for everyone else.
  *
  * The graph lives in memory between runs and is rebuilt from the store on the first run (and after any failed
  * save, so memory never runs ahead of what is stored). Observations are read after per-stream cursors that are
@@ -43,6 +55,9 @@ export class IdentityResolution {
   /** Creation order and first-seen time of every person ever created, merged-away ones included. */
   private known = new Map<string, { seq: number; firstSeenAt: string }>();
   private running: Promise<ResolutionReport> | undefined;
+  private consentCursors = new Map<string, number>();
+  /** Identifier keys with any consent history. */
+  private withConsent = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -59,6 +74,15 @@ export class IdentityResolution {
     } finally {
       this.running = undefined;
     }
+  }
+
+  /**
+   * Drops the graph held in memory, so the next run restores it from the store: for when the store changed
+   * underneath (a person erased). Waits for a run under way.
+   */
+  async reload(): Promise<void> {
+    while (this.running) await this.running.catch(() => undefined);
+    this.graph = undefined;
   }
 
   private async resolve(): Promise<ResolutionReport> {
@@ -90,16 +114,29 @@ export class IdentityResolution {
         }
         observations += page.length;
       }
-      if (observations === 0) return { observations: 0, personsChanged: 0, merges: 0, refusals: 0 };
+      // Consent history loaded since the last run: its persons get their flags recomputed.
+      const consent = await this.store.consent.changedAfter(this.consentCursors);
+      for (const key of consent.identifiers) {
+        this.withConsent.add(key);
+        const personId = graph.personOf(parseIdentifierKey(key));
+        if (personId !== undefined) touched.add(personId);
+      }
+      const consentCursors = new Map([...this.consentCursors, ...consent.cursors]);
+      if (observations === 0 && consent.cursors.size === 0) {
+        return { observations: 0, personsChanged: 0, merges: 0, refusals: 0 };
+      }
       const merges = graph.merges.slice(mergesBefore).map(storedMerge);
       const refusals = graph.refusals
         .filter((refusal, index) => refusal.count !== refusalCounts[index])
         .map(storedRefusal);
-      const persons = [...touched].map((id) => this.storedPerson(graph, id));
+      const persons = await this.withConsentFlags([...touched].map((id) => this.storedPerson(graph, id)));
       const version = this.version + 1;
-      await this.store.identity.saveChanges({ version, persons, merges, refusals, cursors });
+      const saved = new Map(cursors);
+      for (const [stream, seq] of consentCursors) saved.set(`${CONSENT_CURSOR}${stream}`, seq);
+      await this.store.identity.saveChanges({ version, persons, merges, refusals, cursors: saved });
       this.version = version;
       this.cursors = cursors;
+      this.consentCursors = consentCursors;
       return {
         observations,
         personsChanged: persons.length,
@@ -131,6 +168,26 @@ export class IdentityResolution {
     }
   }
 
+  /** Live persons with their consent flags computed from the history of all their identifiers. */
+  private async withConsentFlags(persons: StoredPerson[]): Promise<StoredPerson[]> {
+    const keysOf = (person: StoredPerson) => person.identifiers.map(identifierKey);
+    const concerned = persons.filter((person) => keysOf(person).some((key) => this.withConsent.has(key)));
+    if (concerned.length === 0) return persons;
+    const history = await this.store.consent.historyOf(concerned.flatMap(keysOf));
+    const byIdentifier = new Map<string, ConsentHistoryRow[]>();
+    for (const row of history) {
+      const rows = byIdentifier.get(row.identifier) ?? [];
+      rows.push(row);
+      byIdentifier.set(row.identifier, rows);
+    }
+    const flagged = new Set(concerned);
+    return persons.map((person) =>
+      flagged.has(person)
+        ? { ...person, consent: consentFlagsOf(keysOf(person).flatMap((key) => byIdentifier.get(key) ?? [])) }
+        : person,
+    );
+  }
+
   private storedPerson(graph: IdentityGraph, id: string): StoredPerson {
     const live = graph.resolve(id);
     const info = this.known.get(id) ?? graph.personInfo(id);
@@ -148,7 +205,13 @@ export class IdentityResolution {
     });
     this.graph = graph;
     this.version = stored.version;
-    this.cursors = new Map(stored.cursors);
+    this.cursors = new Map([...stored.cursors].filter(([stream]) => !stream.startsWith(CONSENT_CURSOR)));
+    this.consentCursors = new Map(
+      [...stored.cursors]
+        .filter(([stream]) => stream.startsWith(CONSENT_CURSOR))
+        .map(([stream, seq]) => [stream.slice(CONSENT_CURSOR.length), seq]),
+    );
+    this.withConsent = new Set(await this.store.consent.identifiersWithHistory());
     this.known = new Map(stored.persons.map((p) => [p.personId, { seq: p.seq, firstSeenAt: p.firstSeenAt }]));
     return graph;
   }

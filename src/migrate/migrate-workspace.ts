@@ -110,6 +110,7 @@ const CHECKS: readonly { relation: string; duckdb: string; clickhouse: string }[
     'identities',
     'identity_merges',
     'identity_refusals',
+    'consents',
   ].map((name) => ({ relation: name, duckdb: name, clickhouse: name })),
   { relation: 'api keys', duckdb: 'api_keys', clickhouse: 'api_keys FINAL' },
   { relation: 'metadata', duckdb: 'metadata', clickhouse: 'metadata FINAL' },

@@ -1,6 +1,8 @@
 import { RefineryError } from '../core/errors.js';
 import { hashEmail, hashPhone } from '../identity/identifier-extraction.js';
 import type { Identifier } from '../identity/identity-rules.js';
+import type { ConsentDefaults } from '../privacy/consent-purposes.js';
+import { type ConsentStanding, profileConsents } from '../privacy/consent-reader.js';
 import { type FieldNameSet, type PersonalFields, revealValue } from '../privacy/vault/personal-fields.js';
 import type { SubjectKeyVault } from '../privacy/vault/subject-key-vault.js';
 import type { StoredPerson } from '../store/identity-types.js';
@@ -22,6 +24,8 @@ export interface Profile {
   readonly eventCount: number;
   readonly computed: ComputedTraits;
   readonly recentEvents: readonly RecentEvent[];
+  /** The person's standing per consent purpose: their latest choice, else the workspace's default. */
+  readonly consents: readonly ConsentStanding[];
   /** Trait names whose values were withheld from this reader (personal fields, without read:personal). */
   readonly hidden: readonly string[];
 }
@@ -46,6 +50,8 @@ export interface ProfileReadOptions {
    * envelopes; a value whose person's key was shredded reads as null.
    */
   readonly vault?: SubjectKeyVault;
+  /** What applies to purposes the person made no choice about (`consent.default` in refinery.yaml). */
+  readonly consentDefaults: ConsentDefaults;
   readonly recentEvents?: number;
 }
 
@@ -101,7 +107,7 @@ export async function readProfile(
   options: ProfileReadOptions,
 ): Promise<Profile> {
   const keys = eventKeysOf(person);
-  const [activity, traitEvents, orders, recent] = await Promise.all([
+  const [activity, traitEvents, orders, recent, consents] = await Promise.all([
     store.profiles.activity(keys),
     store.profiles.events(keys, { withTraits: true, limit: MAX_TRAIT_EVENTS, order: 'newest' }),
     store.profiles.events(keys, {
@@ -111,6 +117,7 @@ export async function readProfile(
       order: 'newest',
     }),
     store.profiles.events(keys, { limit: options.recentEvents ?? 20, order: 'newest' }),
+    profileConsents(store, person, options.consentDefaults),
   ]);
   const latest = latestTraits(traitEvents);
   const { updatedAt } = latest;
@@ -131,6 +138,7 @@ export async function readProfile(
     lastSeen: activity.lastSeen,
     eventCount: activity.events,
     computed: computeTraits(orders),
+    consents,
     recentEvents: await Promise.all(
       recent.map(async (event) => ({
         messageId: event.messageId,

@@ -7,18 +7,21 @@ import { storeMetadataAnchor } from '../audit/audit-anchor.js';
 import { auditFolder } from '../audit/audit-files.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { Collector } from '../collect/collector.js';
+import { ConsentObservations } from '../collect/consent-observations.js';
 import { IdentityObservations } from '../collect/identity-observations.js';
 import { IngestMeter } from '../collect/ingest-meter.js';
 import { Loader } from '../collect/loader.js';
 import { TailBuffer } from '../collect/tail-buffer.js';
 import { UserAgentParser } from '../collect/user-agent.js';
 import { WriteAheadLog } from '../collect/wal/write-ahead-log.js';
+import { readEnvironment } from '../config/environment.js';
 import { loadWorkspaceConfig, type WorkspaceConfig } from '../config/workspace-config.js';
 import { LiveContracts } from '../contracts/live-contracts.js';
 import { recoverQuarantineDecisions } from '../contracts/quarantine.js';
 import { RefineryError } from '../core/errors.js';
 import { IdentityResolution } from '../identity/identity-resolution.js';
 import { RetentionJob } from '../privacy/retention.js';
+import { openWorkspacePrivacy, type WorkspacePrivacy } from '../privacy/workspace-privacy.js';
 import { buildApp } from '../server/app.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
@@ -35,6 +38,8 @@ export interface ServerOptions {
   /** Collector stream name; one per collector process writing to a shared store. */
   readonly stream?: string;
   readonly onLoaderError?: (error: unknown) => void;
+  /** REFINERY_MASTER_KEY; absent, the environment is read (and else the workspace's key file is used). */
+  readonly masterKey?: string;
 }
 
 export interface RunningServer {
@@ -45,6 +50,8 @@ export interface RunningServer {
   readonly store: Store;
   readonly loader: Loader;
   readonly keys: KeyRing;
+  /** The vault, suppression list and personal-field names of this workspace. */
+  readonly privacy: WorkspacePrivacy;
   /** An admin token valid for this server's lifetime, also written to data/server.json for the local CLI. */
   readonly localToken: string;
   close(): Promise<void>;
@@ -73,6 +80,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await store.close();
     throw error;
   });
+  // Personal fields are sealed with per-person keys before they reach the log; the keys live in data/vault.
+  const privacy = await openWorkspacePrivacy({
+    dataDir: paths.data,
+    config,
+    masterKey: options.masterKey ?? readEnvironment().masterKey,
+  }).catch(async (error: unknown) => {
+    await audit.close();
+    await store.close();
+    throw error;
+  });
   const wal = await WriteAheadLog.open({
     dir: paths.wal,
     segmentBytes: config.collect.walSegmentBytes,
@@ -84,7 +101,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const keys = new KeyRing(store);
   const localToken = `rk_local_${randomBytes(32).toString('base64url')}`;
   keys.trustAdminKey(localToken);
-  const identity = new IdentityResolution(store, config.identity);
+  const identity = new IdentityResolution(store, config.identity, { personIdKey: privacy.personIdKey });
   const loader = new Loader(wal, store, {
     stream,
     intervalMs: config.collect.loaderIntervalMs,
@@ -99,6 +116,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     userAgents: new UserAgentParser(),
     contracts,
     identity: new IdentityObservations(config.identity),
+    consent: new ConsentObservations(config.consent),
+    privacy,
   });
   const app = await buildApp({
     config,
@@ -113,12 +132,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     dataDir: paths.data,
     contracts,
     audit,
+    privacy,
+    identity,
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
   });
   const retention = new RetentionJob(store, config.retention, (error) =>
     console.error('refinery retention:', error),
   );
   try {
+    // The purpose views follow the workspace's consent defaults before anything reads them.
+    await store.consent.applyDefaults(config.consent.default);
     // Whatever a crash left in the log is loaded before new traffic arrives.
     await loader.drain();
     // A quarantine decision a crash interrupted is finished before anyone can make another.
@@ -128,6 +151,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       dedupeWindowHours: config.collect.dedupeWindowHours,
       by: 'recovery',
       identityRules: config.identity,
+      consent: config.consent,
     });
     loader.start();
     retention.start();
@@ -140,6 +164,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await app.close().catch(() => undefined);
     await wal.close();
     await audit.close();
+    await privacy.close();
     await store.close();
     throw error;
   }
@@ -165,13 +190,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await loader.drain().catch((error: unknown) => console.error('refinery: final load failed:', error));
       await wal.close();
       await audit.close();
+      await privacy.close();
       await store.checkpoint().catch(() => undefined);
       await store.close();
       rmSync(paths.serverFile, { force: true });
     })();
     return closing;
   };
-  return { url, app, config, paths, store, loader, keys, localToken, close };
+  return { url, app, config, paths, store, loader, keys, privacy, localToken, close };
 }
 
 async function listen(app: FastifyInstance, port: number, host: string): Promise<void> {

@@ -14,7 +14,8 @@ import type { TailBuffer } from '../collect/tail-buffer.js';
 import type { WriteAheadLog } from '../collect/wal/write-ahead-log.js';
 import type { WorkspaceConfig } from '../config/workspace-config.js';
 import type { LiveContracts } from '../contracts/live-contracts.js';
-import { DEFAULT_PERSONAL_FIELDS } from '../privacy/vault/personal-fields.js';
+import type { IdentityResolution } from '../identity/identity-resolution.js';
+import type { WorkspacePrivacy } from '../privacy/workspace-privacy.js';
 import type { Store } from '../store/store.js';
 import { declareScopeAccess, registerAuthorisation } from './authorise.js';
 import { registerJsonBodyParser } from './body-parser.js';
@@ -23,8 +24,10 @@ import { openApiInfo } from './openapi.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerCollectRoutes } from './routes/collect-routes.js';
+import { registerConsentRoutes } from './routes/consent-routes.js';
 import { registerContractRoutes } from './routes/contract-routes.js';
 import { registerImportRoutes } from './routes/import-routes.js';
+import { privacyRequestsOf, registerPrivacyRoutes } from './routes/privacy-routes.js';
 import { registerProfileRoutes } from './routes/profile-routes.js';
 import { registerSdkRoutes } from './routes/sdk-routes.js';
 
@@ -43,6 +46,10 @@ export interface AppDeps {
   readonly contracts: LiveContracts;
   /** Where accesses to personal data and key changes are recorded; absent in tests that do not need it. */
   readonly audit?: AuditLog;
+  /** The vault and suppression list, to reveal personal fields for roles allowed to read them and to erase. */
+  readonly privacy?: WorkspacePrivacy;
+  /** The identity graph the loader keeps up to date; erasures make it re-read the store. */
+  readonly identity?: IdentityResolution;
   readonly logger?: boolean;
 }
 
@@ -98,7 +105,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.register(async (scope) =>
     registerProfileRoutes(scope, {
       store: deps.store,
-      personalFields: DEFAULT_PERSONAL_FIELDS,
+      personalFields: deps.privacy?.fields ?? deps.config.privacy.personalFields,
+      consentDefaults: deps.config.consent.default,
+      ...(deps.audit ? { audit: deps.audit } : {}),
+      ...(deps.privacy ? { vault: deps.privacy.vault } : {}),
+    }),
+  );
+
+  app.register(async (scope) =>
+    registerConsentRoutes(scope, {
+      store: deps.store,
+      wal: deps.wal,
+      defaults: deps.config.consent.default,
+      ...(deps.audit ? { audit: deps.audit } : {}),
+    }),
+  );
+  app.register(async (scope) =>
+    registerPrivacyRoutes(scope, {
+      requests: privacyRequestsOf(deps),
       ...(deps.audit ? { audit: deps.audit } : {}),
     }),
   );

@@ -121,7 +121,7 @@ function forbidden(row: ApiKeyRow, permission: Permission, route: string): Refin
   const holders = rolesWith(permission);
   return new RefineryError(
     'REFINERY_ERR_FORBIDDEN',
-    `A ${row.kind} key may not use ${route}: it needs the "${permission}" permission, which ${
+    `${/^[aeiou]/.test(row.kind) ? 'An' : 'A'} ${row.kind} key may not use ${route}: it needs the "${permission}" permission, which ${
       holders.length > 0 ? `${holders.join(', ')} keys hold` : 'no key holds'
     }.`,
     { permission },

@@ -1,4 +1,5 @@
 import type { Identifier } from '../identity/identity-rules.js';
+import type { ConsentFlags } from './consent-types.js';
 
 /** One identity observation as loaded from the write-ahead log (`i` lines), in load order. */
 export interface IdentityObservationRow {
@@ -21,6 +22,8 @@ export interface StoredPerson {
   /** Set when the person was merged into another; `identifiers` is then empty. */
   readonly mergedInto: string | null;
   readonly identifiers: readonly Identifier[];
+  /** The person's consent per purpose, saved on each of their identity links; absent counts as no decision. */
+  readonly consent?: ConsentFlags;
 }
 
 export interface StoredMerge {

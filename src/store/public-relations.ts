@@ -17,4 +17,17 @@ export const QUERYABLE_RELATIONS = new Set([
   'identities',
   'identity_merges',
   'identity_refusals',
+  'consents',
+  'events_for_analytics',
+  'events_for_personalisation',
+  'events_for_advertising',
+  'events_for_sale_sharing',
 ]);
+
+/**
+ * What a purpose-scoped query may name: the purpose's own view of events and nothing else, so a feature bound
+ * to a purpose cannot read events the person's consent withholds from it.
+ */
+export function purposeRelations(purpose: string): ReadonlySet<string> {
+  return new Set([`events_for_${purpose}`]);
+}

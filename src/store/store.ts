@@ -1,5 +1,8 @@
+import type { ConsentPurpose } from '../privacy/consent-purposes.js';
+import type { ConsentRepository } from './consent-types.js';
 import type { IdentityRepository } from './identity-types.js';
 import type { ImportRepository } from './import-types.js';
+import type { PrivacyRepository } from './privacy-types.js';
 import type { ProfileRepository } from './profile-types.js';
 import type { QueryResult } from './query-result.js';
 import type { ParsedAgent, QuarantineStatus, StoredViolation } from './wal-format.js';
@@ -217,6 +220,8 @@ export interface ExpiryReport {
 export interface ReadQueryOptions {
   readonly timeoutMs: number;
   readonly maxRows: number;
+  /** Scopes the query to one consent purpose: only that purpose's view (`events_for_<purpose>`) may be read. */
+  readonly purpose?: ConsentPurpose;
 }
 
 /**
@@ -235,6 +240,10 @@ export interface Store {
   readonly identity: IdentityRepository;
   /** A person's events and activity, for profiles (personal fields as stored: callers mask what a role may not see). */
   readonly profiles: ProfileRepository;
+  /** Consent history, per-person flags and purpose views (see docs/consent.md). */
+  readonly consent: ConsentRepository;
+  /** Data-subject requests, a person's records for access bundles, and erasure (physical on disk). */
+  readonly privacy: PrivacyRepository;
   /**
    * Runs a user's SQL after proving it read-only and free of file, network and extension access.
    * Throws `REFINERY_ERR_QUERY_*` errors otherwise.

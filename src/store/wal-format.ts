@@ -149,6 +149,35 @@ export interface IdentityObservationRecord {
   readonly ids: readonly string[];
 }
 
+/** One consent decision as a consent line carries it (see `ConsentObservation` in src/privacy/consent-capture.ts). */
+export interface ConsentLineObservation {
+  readonly purpose: string;
+  readonly granted: boolean;
+  /** `context.consent`, `gpc` or `api`. */
+  readonly source: string;
+  /** The consent-manager category as sent; null for GPC and the API. */
+  readonly category: string | null;
+  /** When the decision was made, ISO 8601 UTC. */
+  readonly at: string;
+}
+
+/**
+ * What one stored message (or one consent API call) says about consent: the decisions, and the subject they
+ * are about as identifier keys (`user_id:…` and/or `anonymous_id:…`). Loaded into `consent_log` with the
+ * segment; identity resolution turns the history into per-person flags.
+ */
+export interface ConsentRecord {
+  readonly k: 'c';
+  /** The message's id (as the stored event's `message_id`), or `consent-api-…` for an API decision. */
+  readonly id: string;
+  readonly received_at: string;
+  /** `type:value` keys of the subject. */
+  readonly ids: readonly string[];
+  readonly consent: readonly ConsentLineObservation[];
+  /** Category names the workspace's mapping does not know, as sent; they decide nothing. */
+  readonly unknown?: readonly string[];
+}
+
 /** A line of the write-ahead log. */
 export type WalRecord =
   | RequestRecord
@@ -156,7 +185,8 @@ export type WalRecord =
   | QuarantineRecord
   | FlagRecord
   | QuarantineStatusRecord
-  | IdentityObservationRecord;
+  | IdentityObservationRecord
+  | ConsentRecord;
 
 export const EVENT_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { revealValue } from '../../src/privacy/vault/personal-fields.js';
 import { hasChromium, launchChromium } from '../helpers/browser.js';
 import { startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
 
@@ -254,7 +255,11 @@ describe.skipIf(!hasChromium)(
           const rows = await storedEvents(`anonymous_id = '${result.anonymousId}'`, 3, problems);
           expect(rows.map((row) => row.type)).toEqual(['identify', 'page', 'track']);
           const [identify, shown, track] = rows;
-          expect(identify![SDKS[sdk].traitsAt]).toBe('shopper@example.com');
+          // Stored sealed with the visitor's key; the workspace's vault opens it again.
+          const email = identify![SDKS[sdk].traitsAt];
+          expect(email).toMatch(/^rfy1:/);
+          const opened = await revealValue({ email }, ws.server.privacy.vault, 'traits');
+          expect(opened.value.email).toBe('shopper@example.com');
           expect(identify).toMatchObject({ user_id: userId });
           expect(track).toMatchObject({ event: 'Product Viewed', user_id: userId, price: '3.5' });
           expect(shown).toMatchObject({ name: 'Home', user_id: userId });

@@ -1,7 +1,7 @@
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { Analytics } from '@segment/analytics-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
+import { basicAuth, startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
 
 // Real SDK clients over a real loopback socket: if their paths, auth or body shapes ever stop matching
 // what Refinery accepts, these tests fail.
@@ -48,7 +48,16 @@ describe('official SDK clients pointed at Refinery', () => {
     const [identify] = await ws.rows<{ traits: string }>(
       "SELECT traits FROM events WHERE type = 'identify' AND user_id = 'seg-user'",
     );
-    expect(JSON.parse(identify!.traits).email).toBe('seg@example.com');
+    // Stored sealed with the person's key; the profile opens it for a key that may read personal data.
+    const stored = JSON.parse(identify!.traits);
+    expect(stored.email).toMatch(/^rfy1:/);
+    expect(stored.plan).toBe('pro');
+    const profile = await fetch(`${ws.server.url}/v1/profiles/seg-user`, {
+      headers: { authorization: basicAuth(ws.adminKey) },
+    });
+    expect(((await profile.json()) as { traits: Record<string, unknown> }).traits.email).toBe(
+      'seg@example.com',
+    );
   });
 
   it('stores what @rudderstack/rudder-sdk-node sends (gzip batches)', async () => {

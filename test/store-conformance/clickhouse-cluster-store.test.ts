@@ -5,6 +5,7 @@ import {
   hasClickHouse,
   startClickHouseCluster,
 } from '../helpers/clickhouse-server.js';
+import { describeConsentConformance } from './consent-conformance.js';
 import { describeGovernanceConformance } from './governance-conformance.js';
 import { describeIdentityConformance } from './identity-conformance.js';
 import { CLICKHOUSE_FACTS, describeStoreConformance } from './store-conformance.js';
@@ -33,6 +34,7 @@ if (hasClickHouse) {
   describeStoreConformance('clickhouse, two shards', openFresh, CLICKHOUSE_FACTS);
   describeGovernanceConformance('clickhouse, two shards', openFresh);
   describeIdentityConformance('clickhouse, two shards', openFresh);
+  describeConsentConformance('clickhouse, two shards', openFresh);
 } else {
   describe.skip('store conformance: clickhouse, two shards (skipped: clickhouse-server is not installed)', () => {
     it('runs the conformance suite on a two-shard ClickHouse cluster', () => undefined);

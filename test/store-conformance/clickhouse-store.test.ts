@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { type ClickHouseProcess, hasClickHouse, startClickHouse } from '../helpers/clickhouse-server.js';
+import { describeConsentConformance } from './consent-conformance.js';
 import { describeGovernanceConformance } from './governance-conformance.js';
 import { describeIdentityConformance } from './identity-conformance.js';
 import { CLICKHOUSE_FACTS, describeStoreConformance } from './store-conformance.js';
@@ -27,6 +28,7 @@ if (hasClickHouse) {
   describeStoreConformance('clickhouse', openFresh, CLICKHOUSE_FACTS);
   describeGovernanceConformance('clickhouse', openFresh);
   describeIdentityConformance('clickhouse', openFresh);
+  describeConsentConformance('clickhouse', openFresh);
 } else {
   describe.skip('store conformance: clickhouse (skipped: clickhouse-server is not installed; bash .ci/run installs it)', () => {
     it('runs the conformance suite on ClickHouse', () => undefined);

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { describeConsentConformance } from './consent-conformance.js';
 import { describeGovernanceConformance } from './governance-conformance.js';
 import { describeIdentityConformance } from './identity-conformance.js';
 import { describeStoreConformance } from './store-conformance.js';
@@ -24,3 +25,4 @@ describeStoreConformance('duckdb', openFresh, {
 });
 describeGovernanceConformance('duckdb', openFresh);
 describeIdentityConformance('duckdb', openFresh);
+describeConsentConformance('duckdb', openFresh);

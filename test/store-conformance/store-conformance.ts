@@ -40,6 +40,11 @@ export const EVENTS_VIEW_COLUMNS = [
   'os',
   'device_type',
   'person_id',
+  // The person's consent per purpose (null: no decision), from identity resolution; see docs/consent.md.
+  'consent_analytics',
+  'consent_personalisation',
+  'consent_advertising',
+  'consent_sale_sharing',
 ];
 
 const QUERY = { timeoutMs: 10_000, maxRows: 1000 };
@@ -194,7 +199,16 @@ export function describeStoreConformance(
       });
       // person_id comes from identity resolution, not from the request line; nothing was resolved here.
       expect(result.rows.every((row) => row.person_id === null)).toBe(true);
-      const actual = result.rows.map(({ person_id: _person, ...row }) => normaliseRow(row));
+      const actual = result.rows.map(
+        ({
+          person_id: _person,
+          consent_analytics: _analytics,
+          consent_personalisation: _personalisation,
+          consent_advertising: _advertising,
+          consent_sale_sharing: _sale,
+          ...row
+        }) => normaliseRow(row),
+      );
       const reference = [...expected]
         .sort((a, b) => (a.message_id < b.message_id ? -1 : 1))
         .map((row) => normaliseRow(row));

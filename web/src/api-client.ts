@@ -1,12 +1,19 @@
 import { ApiError, errorFromResponse, toApiError } from './api-error.js';
 import type {
   ApiKey,
+  ConsentInterval,
+  ConsentOverview,
   ContractsResponse,
   CreatedKey,
   CreateKeyRequest,
   DiscardReport,
   ItemsResponse,
   NamedCount,
+  NewPrivacyRequest,
+  PersonConsent,
+  PrivacyRequest,
+  PrivacyRequestStatus,
+  Profile,
   QuarantineDecisionRequest,
   QuarantinedEventDetail,
   QuarantineFilter,
@@ -47,6 +54,27 @@ export async function requestJson<T>(key: string, path: string, options: Request
   }
   if (!response.ok) throw await errorFromResponse(response);
   return (await response.json()) as T;
+}
+
+/** A file the API answered, for the browser to save. */
+export interface DownloadedFile {
+  blob: Blob;
+  /** From `Content-Disposition` when the server names it, else `fallbackName`. */
+  filename: string;
+}
+
+/** Fetches an authenticated file (a link cannot carry the key's header). Throws ApiError on any failure. */
+export async function requestFile(key: string, path: string, fallbackName: string): Promise<DownloadedFile> {
+  let response: Response;
+  try {
+    response = await fetch(path, { headers: { authorization: `Bearer ${key}` } });
+  } catch (error) {
+    throw toApiError(error);
+  }
+  if (!response.ok) throw await errorFromResponse(response);
+  const disposition = response.headers.get('content-disposition') ?? '';
+  const named = /filename="?([^";]+)"?/i.exec(disposition)?.[1];
+  return { blob: await response.blob(), filename: named ?? fallbackName };
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;
@@ -108,5 +136,49 @@ export function createApiClient(key: string, onUnauthorized: (message: string) =
       call<ReplayReport>('/v1/quarantine/replay', { method: 'POST', body }),
     discardQuarantined: (body: QuarantineDecisionRequest) =>
       call<DiscardReport>('/v1/quarantine/discard', { method: 'POST', body }),
+    profile: (id: string, events: number, signal?: AbortSignal) =>
+      call<Profile>(`/v1/profiles/${encodeURIComponent(id)}?events=${events}`, { signal }),
+    searchProfiles: (trait: string, value: string, limit: number, signal?: AbortSignal) => {
+      const params = new URLSearchParams({ trait, value, limit: String(limit) });
+      return call<ItemsResponse<Profile>>(`/v1/profiles?${params}`, { signal });
+    },
+    consentOverview: (interval: ConsentInterval, from: string, to: string, signal?: AbortSignal) => {
+      const params = new URLSearchParams({ interval, from, to });
+      return call<ConsentOverview>(`/v1/consent/overview?${params}`, { signal });
+    },
+    personConsent: (id: string, signal?: AbortSignal) =>
+      call<PersonConsent>(`/v1/consent/${encodeURIComponent(id)}`, { signal }),
+    privacyRequests: (status: PrivacyRequestStatus | undefined, signal?: AbortSignal) =>
+      call<{ requests: PrivacyRequest[] }>(
+        status ? `/v1/privacy/requests?status=${status}` : '/v1/privacy/requests',
+        { signal },
+      ),
+    filePrivacyRequest: (body: NewPrivacyRequest) =>
+      call<{ request: PrivacyRequest }>('/v1/privacy/requests', { method: 'POST', body }),
+    runPrivacyRequest: (id: string) =>
+      call<{ request: PrivacyRequest }>(`/v1/privacy/requests/${encodeURIComponent(id)}/run`, {
+        method: 'POST',
+      }),
+    refusePrivacyRequest: (id: string, reason: string) =>
+      call<{ request: PrivacyRequest }>(`/v1/privacy/requests/${encodeURIComponent(id)}/refuse`, {
+        method: 'POST',
+        body: { reason },
+      }),
+    /** An access request's bundle: the whole JSON, or one CSV part. */
+    privacyBundle: async (id: string, format: 'json' | 'csv', part?: string) => {
+      const params = new URLSearchParams({ format });
+      if (part) params.set('part', part);
+      const fallback = `${id}${part ? `-${part}` : ''}.${format}`;
+      try {
+        return await requestFile(
+          key,
+          `/v1/privacy/requests/${encodeURIComponent(id)}/bundle?${params}`,
+          fallback,
+        );
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) onUnauthorized(error.message);
+        throw error;
+      }
+    },
   };
 }

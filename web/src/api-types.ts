@@ -76,7 +76,7 @@ export interface Source {
   events: number;
 }
 
-export type KeyKind = 'write' | 'admin';
+export type KeyKind = 'write' | 'admin' | 'analyst' | 'privacy' | 'read';
 
 export interface ApiKey {
   id: string;
@@ -262,4 +262,131 @@ export interface ReplayReport {
 
 export interface DiscardReport {
   discarded: number;
+}
+
+/** The roles a key can have; see docs/roles.md. */
+export type KeyRole = 'write' | 'admin' | 'analyst' | 'privacy' | 'read';
+
+export interface Identity {
+  /** `user_id`, `anonymous_id`, `email`, `phone`, …; emails and phones are SHA-256 hashes. */
+  type: string;
+  value: string;
+}
+
+export interface ComputedTraits {
+  orderCount: number;
+  revenue: number | null;
+  averageOrderValue: number | null;
+  lastOrderAt: string | null;
+  favouriteCategory: string | null;
+}
+
+export interface ProfileEvent {
+  messageId: string;
+  type: string;
+  name: string | null;
+  timestamp: string;
+  source: string;
+  properties: Record<string, unknown> | null;
+}
+
+/** The purposes consent is recorded and enforced for. */
+export type ConsentPurpose = 'analytics' | 'personalisation' | 'advertising' | 'sale_sharing';
+
+export type ConsentDecision = 'granted' | 'denied';
+
+/** Where a decision came from; `default` when the person made no choice and the workspace default applies. */
+export type ConsentSource = 'api' | 'gpc' | 'context.consent' | 'default';
+
+export interface ConsentStanding {
+  purpose: ConsentPurpose | string;
+  granted: boolean;
+  since: string | null;
+  source: ConsentSource | string;
+}
+
+export interface Profile {
+  personId: string;
+  identities: Identity[];
+  traits: Record<string, unknown>;
+  traitsUpdatedAt: Record<string, string>;
+  firstSeen: string | null;
+  lastSeen: string | null;
+  eventCount: number;
+  computed: ComputedTraits;
+  recentEvents: ProfileEvent[];
+  /** Trait names withheld from this key's role (shown as `[hidden]`). */
+  hidden: string[];
+  /** The person's standing per purpose (present once the profile API carries it). */
+  consents?: ConsentStanding[];
+}
+
+export type ConsentInterval = 'day' | 'week';
+
+export interface ConsentOverviewPoint {
+  bucket: string;
+  /** People known at the end of the bucket. */
+  people: number;
+  /** People granting each purpose at the end of the bucket. */
+  granted: Record<string, number>;
+}
+
+export interface ConsentOverview {
+  interval: ConsentInterval;
+  from: string;
+  to: string;
+  purposes: string[];
+  defaults: Record<string, ConsentDecision>;
+  points: ConsentOverviewPoint[];
+  /** Consent-manager categories the mapping in refinery.yaml does not know. */
+  unknownCategories: CategoryCount[];
+}
+
+export interface CategoryCount {
+  category: string;
+  count: number;
+}
+
+export interface ConsentHistoryEntry {
+  purpose: string;
+  granted: boolean;
+  source: string;
+  category: string | null;
+  at: string;
+}
+
+export interface PersonConsent {
+  personId: string;
+  state: ConsentStanding[];
+  history: ConsentHistoryEntry[];
+}
+
+export type PrivacyRequestKind = 'access' | 'erase' | 'object';
+
+export type PrivacyRequestStatus = 'open' | 'done' | 'refused';
+
+export interface PrivacyRequest {
+  id: string;
+  kind: PrivacyRequestKind;
+  /** The subject as it may be displayed: masked. */
+  subject: string;
+  personId: string | null;
+  purpose: string | null;
+  status: PrivacyRequestStatus;
+  receivedAt: string;
+  dueAt: string;
+  completedAt: string | null;
+  overdue: boolean;
+  actor: string;
+  result: Record<string, unknown> | null;
+}
+
+export interface NewPrivacyRequest {
+  kind: PrivacyRequestKind;
+  userId?: string;
+  anonymousId?: string;
+  email?: string;
+  purpose?: string;
+  /** Carry the request out at once instead of queueing it. */
+  run?: boolean;
 }

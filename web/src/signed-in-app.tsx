@@ -2,9 +2,12 @@ import { useMemo } from 'react';
 import { createApiClient } from './api-client.js';
 import { ApiContext } from './api-context.js';
 import { AppHeader } from './components/app-header.js';
+import { ConsentPage } from './pages/consent-page.js';
 import { ContractsPage } from './pages/contracts-page.js';
 import { LivePage } from './pages/live-page.js';
 import { OverviewPage } from './pages/overview-page.js';
+import { PrivacyPage } from './pages/privacy-page.js';
+import { ProfilesPage } from './pages/profiles-page.js';
 import { QuarantinePage } from './pages/quarantine-page.js';
 import { QueryPage } from './pages/query-page.js';
 import { SourcesPage } from './pages/sources-page.js';
@@ -39,6 +42,9 @@ export function SignedInApp({ apiKey, workspace, onUnauthorized, onSignOut }: Si
           {tab === 'query' ? <QueryPage /> : null}
           {tab === 'contracts' ? <ContractsPage /> : null}
           {tab === 'quarantine' ? <QuarantinePage /> : null}
+          {tab === 'profiles' ? <ProfilesPage /> : null}
+          {tab === 'consent' ? <ConsentPage /> : null}
+          {tab === 'privacy' ? <PrivacyPage /> : null}
         </main>
       </div>
     </ApiContext.Provider>

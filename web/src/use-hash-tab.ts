@@ -7,6 +7,9 @@ export const TABS = [
   { id: 'query', label: 'Query' },
   { id: 'contracts', label: 'Contracts' },
   { id: 'quarantine', label: 'Quarantine' },
+  { id: 'profiles', label: 'Profiles' },
+  { id: 'consent', label: 'Consent' },
+  { id: 'privacy', label: 'Privacy requests' },
 ] as const;
 
 export type TabId = (typeof TABS)[number]['id'];

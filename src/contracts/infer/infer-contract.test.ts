@@ -91,6 +91,21 @@ describe('inferSchemaObject', () => {
     expect(field(object, 'mixed')).toMatchObject({ logicalType: null, kindsSeen: ['integer', 'string'] });
   });
 
+  it('calls a field of sealed personal values a personal string, and renders it classified', () => {
+    const sealed = inferSchemaObject(
+      [
+        { email: `rfy1:AAAAAAAAAAAAAAAAAAAAAA:${'x'.repeat(60)}`, plan: 'pro' },
+        { email: `rfy1:BBBBBBBBBBBBBBBBBBBBBB:${'y'.repeat(60)}`, plan: 'basic' },
+      ],
+      { physicalType: 'identify', physicalName: null },
+    );
+    expect(field(sealed, 'email')).toMatchObject({ logicalType: 'string', sealed: true });
+    expect(field(sealed, 'email').format).toBeUndefined();
+    expect(field(sealed, 'plan').sealed).toBeUndefined();
+    const yaml = renderInferredContract(sealed);
+    expect(yaml).toMatch(/name: email\n(?:.*\n)*?\s+classification: PII/);
+  });
+
   it('marks a field required only when every sample has a non-null value', () => {
     const object = inferOrders();
     expect(field(object, 'order_id')).toMatchObject({ required: true, present: 40, total: 40 });

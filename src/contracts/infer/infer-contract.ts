@@ -1,4 +1,5 @@
 import { Document, isNode } from 'yaml';
+import { isEnvelope } from '../../privacy/vault/field-envelope.js';
 import type { EventObjectType } from '../contract-model.js';
 
 /**
@@ -32,6 +33,11 @@ export interface InferredField {
   readonly present: number;
   readonly total: number;
   readonly format?: 'email' | 'uuid';
+  /**
+   * The values are personal fields sealed at ingest (`rfy1:` envelopes): a string, personal, whose content
+   * (format, value set) cannot be seen from the stored data.
+   */
+  readonly sealed?: true;
   /** Set (to 0) only when every number seen was zero or more. */
   readonly minimum?: number;
   /** A small set of strings every value came from, each seen several times. */
@@ -214,7 +220,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function inferString(
   values: readonly string[],
-): Pick<InferredField, 'logicalType' | 'format' | 'validValues'> {
+): Pick<InferredField, 'logicalType' | 'format' | 'validValues' | 'sealed'> {
+  if (values.every((value) => isEnvelope(value))) return { logicalType: 'string', sealed: true };
   if (values.every(isIsoDate)) return { logicalType: 'date' };
   if (values.every(isIsoDateTime)) return { logicalType: 'timestamp' };
   if (values.every((value) => EMAIL.test(value))) return { logicalType: 'string', format: 'email' };
@@ -286,7 +293,18 @@ export function renderInferredContract(object: InferredObject, options: RenderOp
 }
 
 function renderField(field: InferredField): Record<string, unknown> {
-  return { name: field.name, ...typeShape(field), required: field.required, ...contentShape(field) };
+  return {
+    name: field.name,
+    ...typeShape(field),
+    required: field.required,
+    ...(field.sealed
+      ? {
+          classification: 'PII',
+          description: 'Personal: sealed per person at ingest, so its values were not read.',
+        }
+      : {}),
+    ...contentShape(field),
+  };
 }
 
 /** An array's element: like a property, without a name or `required`. */

@@ -7,6 +7,7 @@ import type { TailBuffer } from '../../collect/tail-buffer.js';
 import type { WriteAheadLog } from '../../collect/wal/write-ahead-log.js';
 import type { WorkspaceConfig } from '../../config/workspace-config.js';
 import { RefineryError } from '../../core/errors.js';
+import { CONSENT_PURPOSES, isConsentPurpose } from '../../privacy/consent-purposes.js';
 import { eventCounts } from '../../store/event-counts.js';
 import { API_KEY_KINDS, type Store } from '../../store/store.js';
 import { audit } from '../audit-trail.js';
@@ -255,12 +256,34 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
       schema: {
         tags: ['admin'],
         summary: 'Run one read-only SELECT over the public views',
+        description:
+          'With `purpose`, the query is scoped to that consent purpose: it may read only `events_for_<purpose>`, ' +
+          'the events of people whose consent (or the workspace default) allows it. See docs/consent.md.',
         security: API_KEY_SECURITY,
-        body: { type: 'object', required: ['sql'], properties: { sql: { type: 'string' } } },
+        body: {
+          type: 'object',
+          required: ['sql'],
+          properties: {
+            sql: { type: 'string' },
+            purpose: {
+              type: 'string',
+              enum: ['analytics', 'personalisation', 'advertising', 'sale_sharing'],
+            },
+          },
+        },
       },
     },
     async (request) => {
-      const sql = (request.body as { sql?: unknown } | undefined)?.sql;
+      const body = request.body as { sql?: unknown; purpose?: unknown } | undefined;
+      const sql = body?.sql;
+      const purpose = body?.purpose;
+      if (purpose !== undefined && !isConsentPurpose(purpose)) {
+        throw new RefineryError(
+          'REFINERY_ERR_INVALID_FIELD',
+          `purpose must be one of ${CONSENT_PURPOSES.join(', ')}.`,
+          { field: 'purpose' },
+        );
+      }
       if (typeof sql !== 'string' || sql.trim() === '') {
         throw new RefineryError('REFINERY_ERR_MISSING_FIELD', 'Send {"sql": "SELECT …"}.', {
           field: 'sql',
@@ -269,6 +292,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
       return deps.store.readOnlyQuery(sql, {
         timeoutMs: deps.config.limits.queryTimeoutMs,
         maxRows: deps.config.limits.queryMaxRows,
+        ...(purpose !== undefined ? { purpose } : {}),
       });
     },
   );

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyRing } from '../../access/api-keys.js';
 import type { AcceptReport, Collector, RequestFacts } from '../../collect/collector.js';
-import { gpcFromHeaders } from '../../privacy/gpc.js';
 import type { WorkspaceConfig } from '../../config/workspace-config.js';
 import { RefineryError } from '../../core/errors.js';
+import { gpcFromHeaders } from '../../privacy/gpc.js';
 import type { EventType } from '../../store/wal-format.js';
 import { authenticateWriteKey } from '../auth.js';
 

@@ -285,6 +285,7 @@ function contextOf(deps: ContractRouteDeps, request: FastifyRequest): Quarantine
     workDir: deps.dataDir,
     dedupeWindowHours: deps.config.collect.dedupeWindowHours,
     identityRules: deps.config.identity,
+    consent: deps.config.consent,
     ...(deps.privacy ? { privacy: deps.privacy } : {}),
     // Who decided: the name of the key that authenticated the request.
     by: getApiKeyOrThrow(request).name,

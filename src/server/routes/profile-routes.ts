@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { seesPersonalData } from '../../access/roles.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { RefineryError } from '../../core/errors.js';
+import type { ConsentDefaults } from '../../privacy/consent-purposes.js';
 import type { PersonalFields } from '../../privacy/vault/personal-fields.js';
 import type { SubjectKeyVault } from '../../privacy/vault/subject-key-vault.js';
 import { findPerson, readProfile, searchProfiles } from '../../profiles/profile-reader.js';
@@ -18,6 +19,8 @@ export interface ProfileRouteDeps {
   readonly audit?: AuditLog;
   /** Opens sealed personal fields for keys that may read personal data. */
   readonly vault?: SubjectKeyVault;
+  /** The workspace's consent defaults, for purposes a person made no choice about. */
+  readonly consentDefaults: ConsentDefaults;
 }
 
 /** The 360° view: one person's identities, traits, computed traits and recent events; search by trait. */
@@ -56,6 +59,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRouteDe
         personal,
         personalFields: deps.personalFields,
         recentEvents: recentEventsOf(events),
+        consentDefaults: deps.consentDefaults,
         ...(deps.vault ? { vault: deps.vault } : {}),
       });
       if (personal) {
@@ -111,7 +115,12 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRouteDe
       const profiles = await searchProfiles(
         deps.store,
         { trait: query.trait, value: query.value, limit: limitOf(request, 20, 100) },
-        { personal, personalFields: deps.personalFields, ...(deps.vault ? { vault: deps.vault } : {}) },
+        {
+          personal,
+          personalFields: deps.personalFields,
+          consentDefaults: deps.consentDefaults,
+          ...(deps.vault ? { vault: deps.vault } : {}),
+        },
       );
       if (personal) {
         for (const profile of profiles) {

@@ -9,6 +9,7 @@ import type {
   TimelinePoint,
 } from '../store.js';
 import type {
+  ConsentRecord,
   EventRecord,
   FlagRecord,
   IdentityObservationRecord,
@@ -19,6 +20,7 @@ import type {
   WalRecord,
 } from '../wal-format.js';
 import type { ClickHouseConnection } from './clickhouse-connection.js';
+import { consentRowsOf } from './clickhouse-consent.js';
 import { integer, quote, safeName, toDateTimeText } from './clickhouse-sql.js';
 import { toPlainRows } from './clickhouse-values.js';
 
@@ -35,7 +37,7 @@ export class ClickHouseEvents implements EventRepository {
     if ((await this.lastLoadedSequence(batch.stream)) >= batch.sequence) {
       return { sequence: batch.sequence, inserted: 0, duplicates: 0, rejected: 0, alreadyLoaded: true };
     }
-    const { events, rejects, quarantines, flags, statuses, observations } = readSegment(batch.file);
+    const { events, rejects, quarantines, flags, statuses, observations, consents } = readSegment(batch.file);
     const unique = firstCopies(events);
     const staging = `wal_staging_${safeName(batch.stream)}`;
     await this.db.command(`DROP TABLE IF EXISTS ${staging}`);
@@ -70,6 +72,10 @@ export class ClickHouseEvents implements EventRepository {
       'identity_observation_log',
       observations.map((record, index) => toObservationRow(record, index + 1, batch)),
     );
+    // Keyed by where each row came from in the segment, like the observations: a replay collapses under FINAL.
+    const consent = consentRowsOf(consents, batch.stream, batch.sequence);
+    await this.db.insert('consent_log', consent.history);
+    await this.db.insert('consent_unknown_log', consent.unknown);
     await this.db.insert('loader_state', [
       { stream: batch.stream, last_sequence: batch.sequence, loaded_at: toDateTimeText(new Date()) },
     ]);
@@ -231,6 +237,7 @@ interface SegmentContent {
   readonly flags: FlagRecord[];
   readonly statuses: QuarantineStatusRecord[];
   readonly observations: IdentityObservationRecord[];
+  readonly consents: { record: ConsentRecord; line: number }[];
 }
 
 function readSegment(file: string): SegmentContent {
@@ -241,6 +248,7 @@ function readSegment(file: string): SegmentContent {
     flags: [],
     statuses: [],
     observations: [],
+    consents: [],
   };
   const lines = readFileSync(file, 'utf8').split('\n');
   lines.forEach((text, index) => {
@@ -252,6 +260,7 @@ function readSegment(file: string): SegmentContent {
     else if (record.k === 'f') content.flags.push(record);
     else if (record.k === 's') content.statuses.push(record);
     else if (record.k === 'i') content.observations.push(record);
+    else if (record.k === 'c') content.consents.push({ record, line: index + 1 });
   });
   return content;
 }

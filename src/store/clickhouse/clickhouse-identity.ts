@@ -1,4 +1,5 @@
 import type { Identifier } from '../../identity/identity-rules.js';
+import { NO_CONSENT_FLAGS } from '../consent-types.js';
 import {
   type IdentityChanges,
   type IdentityCursors,
@@ -38,7 +39,16 @@ type LinkRow = {
   readonly person_id: string;
   readonly deleted: 0 | 1;
   readonly version: number;
+  /** The person's consent per purpose: 1, 0, or null for no decision. */
+  readonly consent_analytics?: 0 | 1 | null;
+  readonly consent_personalisation?: 0 | 1 | null;
+  readonly consent_advertising?: 0 | 1 | null;
+  readonly consent_sale_sharing?: 0 | 1 | null;
 };
+
+function flagValue(flag: boolean | null): 0 | 1 | null {
+  return flag === null ? null : flag ? 1 : 0;
+}
 type MergeRow = {
   readonly from_id: string;
   readonly into_id: string;
@@ -238,16 +248,21 @@ export class ClickHouseIdentity implements IdentityRepository {
   /** The rows a save writes, tombstones included: links the changed persons hold now but no longer will. */
   private async pendingSaveOf(changes: IdentityChanges): Promise<PendingSave> {
     const { version } = changes;
-    const links: LinkRow[] = changes.persons.flatMap((person) =>
-      person.identifiers.map((identifier) => ({
+    const links: LinkRow[] = changes.persons.flatMap((person) => {
+      const flags = person.consent ?? NO_CONSENT_FLAGS;
+      return person.identifiers.map((identifier) => ({
         identifier: identifierKey(identifier),
         identifier_type: identifier.type,
         identifier_value: identifier.value,
         person_id: person.personId,
         deleted: 0 as const,
         version,
-      })),
-    );
+        consent_analytics: flagValue(flags.analytics),
+        consent_personalisation: flagValue(flags.personalisation),
+        consent_advertising: flagValue(flags.advertising),
+        consent_sale_sharing: flagValue(flags.sale_sharing),
+      }));
+    });
     const kept = new Set(links.map((link) => link.identifier));
     const held = await this.liveLinksOf(changes.persons.map((person) => person.personId));
     for (const link of held) {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBResult } from '@duckdb/node-api';
+import { CONSENT_FLAG_COLUMNS } from '../consent-types.js';
 import { toStoreError as duckDbStoreError } from '../duckdb/duckdb-errors.js';
 import { DuckDbImports, IMPORT_MIGRATIONS } from '../duckdb/duckdb-imports.js';
 import { DUCKDB_MIGRATIONS } from '../duckdb/duckdb-migrations.js';
@@ -93,6 +94,8 @@ export const IDENTITY_COPIES: readonly CopySpec[] = [
       ...['identifier', 'identifier_type', 'identifier_value', 'person_id'].map(plain),
       fixed('deleted', '0'),
       plain('version'),
+      // Consent flags: DuckDB's booleans as ClickHouse's 1, 0 or null.
+      ...CONSENT_FLAG_COLUMNS.map((column) => fixed(column, `CAST(${ident(column)} AS INTEGER)`)),
     ],
   },
   {
@@ -121,6 +124,30 @@ export const IDENTITY_COPIES: readonly CopySpec[] = [
     table: 'identity_cursors',
     from: 'identity_cursors',
     columns: [plain('stream'), plain('load_seq'), fixed('version', '0')],
+  },
+  // The consent history as loaded (its cursors are among identity_cursors, prefixed `consent:`).
+  {
+    table: 'consent_log',
+    from: 'consent_log',
+    columns: [
+      ...['identifier', 'purpose'].map(plain),
+      fixed('granted', 'CAST(granted AS INTEGER)'),
+      plain('source'),
+      fixed('category', "coalesce(category, '')"),
+      millis('at_ms', 'at'),
+      time('received_at'),
+      ...['message_id', 'stream', 'load_seq', 'line_no'].map(plain),
+    ],
+  },
+  {
+    table: 'consent_unknown_log',
+    from: '(SELECT *, row_number() OVER () AS line_no FROM consent_unknown_log)',
+    columns: [
+      plain('category'),
+      plain('message_id'),
+      time('received_at'),
+      ...['stream', 'load_seq', 'line_no'].map(plain),
+    ],
   },
 ];
 

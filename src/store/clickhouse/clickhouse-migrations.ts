@@ -1,4 +1,6 @@
 import type { Migration } from '../migration.js';
+import { CLICKHOUSE_CONSENT_MIGRATION } from './clickhouse-consent.js';
+import { CLICKHOUSE_PRIVACY_MIGRATION } from './clickhouse-privacy.js';
 
 const NULLABLE_TEXT = 'Nullable(String)';
 const TIME = "DateTime('UTC')";
@@ -38,6 +40,11 @@ export const SHARDING_KEYS: Readonly<Record<string, string>> = {
   identity_refusal_log: 'cityHash64(refusal_key)',
   identity_cursors: 'cityHash64(stream)',
   identity_change_log: 'cityHash64(version)',
+  // Consent: a segment's history rows together, like its identity observations.
+  consent_log: 'cityHash64(stream, load_seq)',
+  consent_unknown_log: 'cityHash64(stream, load_seq)',
+  // A data-subject request's versions meet on one shard.
+  privacy_requests: 'cityHash64(id)',
 };
 
 /**
@@ -45,6 +52,11 @@ export const SHARDING_KEYS: Readonly<Record<string, string>> = {
  * original name; everything else (views, queries) is unchanged.
  */
 export function forCluster(statement: string, cluster: string, database: string): string[] {
+  // A column added to a sharded table goes to every node's local table and to the Distributed one.
+  const altered = /^\s*ALTER TABLE (\w+) /.exec(statement)?.[1];
+  if (altered && SHARDING_KEYS[altered]) {
+    return [statement.replace(`ALTER TABLE ${altered} `, `ALTER TABLE ${altered}_local `), statement];
+  }
   const match = /^\s*CREATE TABLE (\w+) /.exec(statement);
   const table = match?.[1];
   if (!table || !SHARDING_KEYS[table]) return [statement];
@@ -280,4 +292,6 @@ export const CLICKHOUSE_MIGRATIONS: readonly Migration[] = [
       FROM identity_refusal_log FINAL`,
     ],
   },
+  CLICKHOUSE_CONSENT_MIGRATION,
+  CLICKHOUSE_PRIVACY_MIGRATION,
 ];

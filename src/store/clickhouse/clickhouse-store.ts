@@ -4,10 +4,11 @@ import { RefineryError } from '../../core/errors.js';
 import { assertReadOnlySelect } from '../duckdb/duckdb-query-guard.js';
 import { DuckDbSession } from '../duckdb/duckdb-session.js';
 import { eventExpiryConditions } from '../event-expiry.js';
-import { QUERYABLE_RELATIONS } from '../public-relations.js';
+import { purposeRelations, QUERYABLE_RELATIONS } from '../public-relations.js';
 import type { QueryResult } from '../query-result.js';
 import type { ExpiryCutoffs, ExpiryReport, ReadQueryOptions, Store } from '../store.js';
 import { ClickHouseConnection } from './clickhouse-connection.js';
+import { ClickHouseConsent } from './clickhouse-consent.js';
 import { CLICKHOUSE_CODES, clickHouseErrorCode, toStoreError } from './clickhouse-errors.js';
 import { ClickHouseEvents } from './clickhouse-events.js';
 import { ClickHouseGovernance } from './clickhouse-governance.js';
@@ -15,6 +16,7 @@ import { ClickHouseIdentity } from './clickhouse-identity.js';
 import { ClickHouseImports } from './clickhouse-imports.js';
 import { ClickHouseKeys, ClickHouseMetadata } from './clickhouse-keys.js';
 import { CLICKHOUSE_MIGRATIONS, forCluster } from './clickhouse-migrations.js';
+import { ClickHousePrivacy } from './clickhouse-privacy.js';
 import { ClickHouseProfiles } from './clickhouse-profiles.js';
 import { quote, toDateTimeText } from './clickhouse-sql.js';
 import { toPlainRows } from './clickhouse-values.js';
@@ -92,6 +94,8 @@ export class ClickHouseStore implements Store {
   readonly governance: ClickHouseGovernance;
   readonly identity: ClickHouseIdentity;
   readonly profiles: ClickHouseProfiles;
+  readonly consent: ClickHouseConsent;
+  readonly privacy: ClickHousePrivacy;
 
   private constructor(
     private readonly db: ClickHouseConnection,
@@ -105,6 +109,8 @@ export class ClickHouseStore implements Store {
     this.governance = new ClickHouseGovernance(db);
     this.identity = new ClickHouseIdentity(db);
     this.profiles = new ClickHouseProfiles(db);
+    this.consent = new ClickHouseConsent(db, (sql, options) => this.readOnlyQuery(sql, options));
+    this.privacy = new ClickHousePrivacy(db);
   }
 
   /** The connection itself, for bulk copies into the store's tables (`refinery migrate`). */
@@ -167,7 +173,7 @@ export class ClickHouseStore implements Store {
       // partial failure and runs on every node.
       for (const statement of migration.statements) {
         const statements = cluster ? forCluster(statement, cluster.name, this.db.database) : [statement];
-        for (const each of statements) await this.db.onEveryNode(idempotent(each));
+        for (const each of statements) await this.db.onEveryNode(idempotent(each)).catch(alreadyAdded(each));
       }
       await this.db.onEveryNode(
         `INSERT INTO schema_migrations VALUES (${quote(migration.id)}, toDateTime(${quote(toDateTimeText(new Date()))}, 'UTC'))`,
@@ -178,7 +184,8 @@ export class ClickHouseStore implements Store {
   }
 
   async readOnlyQuery(sql: string, options: ReadQueryOptions): Promise<QueryResult> {
-    await assertReadOnlySelect(this.guard, sql, QUERYABLE_RELATIONS);
+    const relations = options.purpose ? purposeRelations(options.purpose) : QUERYABLE_RELATIONS;
+    await assertReadOnlySelect(this.guard, sql, relations);
     try {
       const answer = await this.db.jsonRaw(sql, {
         readonly: '1',
@@ -321,6 +328,14 @@ export class ClickHouseStore implements Store {
       await waitForMutations(node, this.db.database, target);
     }
   }
+}
+
+/** 18.16 has no `ADD COLUMN IF NOT EXISTS`: a re-run ALTER whose column exists (a retried migration) is done. */
+function alreadyAdded(statement: string): (error: unknown) => void {
+  return (error) => {
+    const duplicate = clickHouseErrorCode(error) === 15 || clickHouseErrorCode(error) === 44;
+    if (!(/^\s*ALTER TABLE \w+ ADD COLUMN /.test(statement) && duplicate)) throw error;
+  };
 }
 
 function idempotent(statement: string): string {

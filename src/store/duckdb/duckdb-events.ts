@@ -7,6 +7,7 @@ import type {
   NamedCount,
   TimelinePoint,
 } from '../store.js';
+import { loadConsentLines } from './duckdb-consent.js';
 import { loadIdentityLines } from './duckdb-identity.js';
 import { type DuckDbSession, readOn, rowsOf, runOn } from './duckdb-session.js';
 import { parseJsonColumn } from './duckdb-values.js';
@@ -67,6 +68,7 @@ export class DuckDbEvents implements EventRepository {
         await loadGovernanceLines(c, batch.sequence);
         // Identity observations ride in the same transaction: resolution reads them by (stream, load_seq).
         await loadIdentityLines(c, batch.stream, batch.sequence);
+        await loadConsentLines(c, batch.stream, batch.sequence);
         await runOn(
           c,
           `INSERT INTO loader_state VALUES ($1, $2, now())

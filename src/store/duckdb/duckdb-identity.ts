@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Identifier } from '../../identity/identity-rules.js';
+import { CONSENT_FLAG_COLUMNS, NO_CONSENT_FLAGS } from '../consent-types.js';
 import {
   type IdentityChanges,
   type IdentityCursors,
@@ -19,8 +20,18 @@ const PERSON_SHAPE = JSON.stringify([
   { person_id: 'VARCHAR', seq: 'BIGINT', first_seen_at: 'TIMESTAMPTZ', merged_into: 'VARCHAR' },
 ]);
 const LINK_SHAPE = JSON.stringify([
-  { identifier: 'VARCHAR', identifier_type: 'VARCHAR', identifier_value: 'VARCHAR', person_id: 'VARCHAR' },
+  {
+    identifier: 'VARCHAR',
+    identifier_type: 'VARCHAR',
+    identifier_value: 'VARCHAR',
+    person_id: 'VARCHAR',
+    consent_analytics: 'BOOLEAN',
+    consent_personalisation: 'BOOLEAN',
+    consent_advertising: 'BOOLEAN',
+    consent_sale_sharing: 'BOOLEAN',
+  },
 ]);
+const LINK_COLUMNS = `identifier, identifier_type, identifier_value, person_id, ${CONSENT_FLAG_COLUMNS.join(', ')}`;
 const MERGE_SHAPE = JSON.stringify([
   {
     from_id: 'VARCHAR',
@@ -148,12 +159,19 @@ export class DuckDbIdentity implements IdentityRepository {
           );
           const links = JSON.stringify(
             changes.persons.flatMap((person) =>
-              person.identifiers.map((identifier) => ({
-                identifier: identifierKey(identifier),
-                identifier_type: identifier.type,
-                identifier_value: identifier.value,
-                person_id: person.personId,
-              })),
+              person.identifiers.map((identifier) => {
+                const flags = person.consent ?? NO_CONSENT_FLAGS;
+                return {
+                  identifier: identifierKey(identifier),
+                  identifier_type: identifier.type,
+                  identifier_value: identifier.value,
+                  person_id: person.personId,
+                  consent_analytics: flags.analytics,
+                  consent_personalisation: flags.personalisation,
+                  consent_advertising: flags.advertising,
+                  consent_sale_sharing: flags.sale_sharing,
+                };
+              }),
             ),
           );
           // A merged-away person's links moved to the survivor, which is among the changed persons too.
@@ -165,7 +183,7 @@ export class DuckDbIdentity implements IdentityRepository {
           );
           await runOn(
             c,
-            `INSERT INTO identity_links SELECT identifier, identifier_type, identifier_value, person_id, $2
+            `INSERT INTO identity_links (${LINK_COLUMNS}, version) SELECT ${LINK_COLUMNS}, $2
              FROM ${rowsFrom(LINK_SHAPE)}`,
             [links, changes.version],
           );

@@ -1,4 +1,6 @@
 import type { Migration } from '../migration.js';
+import { CONSENT_MIGRATION } from './duckdb-consent.js';
+import { PRIVACY_MIGRATION } from './duckdb-privacy.js';
 
 /**
  * Schema history for the DuckDB engine, applied in order and recorded in `schema_migrations`.
@@ -170,4 +172,6 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = [
       FROM identity_refusal_log`,
     ],
   },
+  CONSENT_MIGRATION,
+  PRIVACY_MIGRATION,
 ];

@@ -3,9 +3,10 @@ import { dirname } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { RefineryError } from '../../core/errors.js';
 import { type ExpiryDialect, eventExpiryConditions } from '../event-expiry.js';
-import { QUERYABLE_RELATIONS } from '../public-relations.js';
+import { purposeRelations, QUERYABLE_RELATIONS } from '../public-relations.js';
 import type { QueryResult } from '../query-result.js';
 import type { ExpiryCutoffs, ExpiryReport, ReadQueryOptions, Store } from '../store.js';
+import { DuckDbConsent } from './duckdb-consent.js';
 import { isLockConflict, toStoreError } from './duckdb-errors.js';
 import { DuckDbEvents } from './duckdb-events.js';
 import { DuckDbGovernance } from './duckdb-governance.js';
@@ -14,6 +15,7 @@ import { DuckDbImports, IMPORT_MIGRATIONS } from './duckdb-imports.js';
 import { DuckDbKeys } from './duckdb-keys.js';
 import { DuckDbMetadata } from './duckdb-metadata.js';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.js';
+import { DuckDbPrivacy } from './duckdb-privacy.js';
 import { DuckDbProfiles } from './duckdb-profiles.js';
 import { assertReadOnlySelect } from './duckdb-query-guard.js';
 import { runReadOnly } from './duckdb-read-only.js';
@@ -53,6 +55,8 @@ export class DuckDbStore implements Store {
   readonly governance: DuckDbGovernance;
   readonly identity: DuckDbIdentity;
   readonly profiles: DuckDbProfiles;
+  readonly consent: DuckDbConsent;
+  readonly privacy: DuckDbPrivacy;
   private closed = false;
 
   private constructor(
@@ -69,6 +73,8 @@ export class DuckDbStore implements Store {
     this.governance = new DuckDbGovernance(reader);
     this.identity = new DuckDbIdentity(writer, reader);
     this.profiles = new DuckDbProfiles(reader);
+    this.consent = new DuckDbConsent(writer, reader, (sql, options) => this.readOnlyQuery(sql, options));
+    this.privacy = new DuckDbPrivacy(writer, reader);
   }
 
   /** Opens (creating if needed) a DuckDB database file. Fails with REFINERY_ERR_WORKSPACE_LOCKED if another process has it. */
@@ -136,7 +142,8 @@ export class DuckDbStore implements Store {
   }
 
   async readOnlyQuery(sql: string, options: ReadQueryOptions): Promise<QueryResult> {
-    await assertReadOnlySelect(this.reader, sql, QUERYABLE_RELATIONS);
+    const relations = options.purpose ? purposeRelations(options.purpose) : QUERYABLE_RELATIONS;
+    await assertReadOnlySelect(this.reader, sql, relations);
     return runReadOnly(this.userQueries, sql, options);
   }
 

@@ -15,7 +15,9 @@ const WAL_LINE_COLUMNS = `{
   skip: 'INTEGER[]', extra_of: 'INTEGER[]', body: 'JSON',
   message_id: 'VARCHAR', type: 'VARCHAR', reason_code: 'VARCHAR', reason: 'VARCHAR', field: 'VARCHAR', payload: 'JSON',
   id: 'VARCHAR', event: 'VARCHAR', contract: 'VARCHAR', contract_version: 'VARCHAR', violations: 'JSON',
-  ip: 'VARCHAR', agent: 'JSON', ids: 'VARCHAR[]', status: 'VARCHAR', "at": 'TIMESTAMPTZ', "by": 'VARCHAR'
+  ip: 'VARCHAR', agent: 'JSON', ids: 'VARCHAR[]', status: 'VARCHAR', "at": 'TIMESTAMPTZ', "by": 'VARCHAR',
+  consent: 'STRUCT(purpose VARCHAR, granted BOOLEAN, source VARCHAR, category VARCHAR, "at" TIMESTAMPTZ)[]',
+  unknown: 'VARCHAR[]'
 }`;
 
 /** Reads a segment file ($1) into the temp table `wal_lines`. */

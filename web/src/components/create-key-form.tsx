@@ -46,11 +46,14 @@ export function CreateKeyForm({ sources, onCreate }: CreateKeyFormProps) {
           <select
             id={`${idPrefix}-kind`}
             value={kind}
-            onChange={(event) => setKind(event.target.value === 'admin' ? 'admin' : 'write')}
+            onChange={(event) => setKind(kindOf(event.target.value))}
             data-testid="create-key-kind"
           >
             <option value="write">write (send events)</option>
             <option value="admin">admin (dashboard &amp; API)</option>
+            <option value="analyst">analyst (analytics, no personal fields)</option>
+            <option value="privacy">privacy (personal data, requests, audit)</option>
+            <option value="read">read (read-only, no personal fields)</option>
           </select>
         </label>
         <label className="field field-grow" htmlFor={`${idPrefix}-name`}>
@@ -93,4 +96,10 @@ export function CreateKeyForm({ sources, onCreate }: CreateKeyFormProps) {
       {error ? <ErrorBanner error={error} testId="create-key-error" /> : null}
     </form>
   );
+}
+
+const KINDS: readonly KeyKind[] = ['write', 'admin', 'analyst', 'privacy', 'read'];
+
+function kindOf(value: string): KeyKind {
+  return KINDS.find((kind) => kind === value) ?? 'write';
 }

@@ -1,19 +1,32 @@
 import type { TimelineInterval } from '../api-types.js';
 
-interface IntervalToggleProps {
-  value: TimelineInterval;
-  onChange: (value: TimelineInterval) => void;
+export interface IntervalOption<T extends string> {
+  value: T;
+  label: string;
 }
 
-const OPTIONS: { value: TimelineInterval; label: string }[] = [
+interface IntervalToggleProps<T extends string> {
+  value: T;
+  onChange: (value: T) => void;
+  /** The choices; hourly and daily when left out. */
+  options?: readonly IntervalOption<T>[];
+}
+
+const TIMELINE_OPTIONS: readonly IntervalOption<TimelineInterval>[] = [
   { value: 'hour', label: 'Hourly (48 h)' },
   { value: 'day', label: 'Daily' },
 ];
 
-export function IntervalToggle({ value, onChange }: IntervalToggleProps) {
+export function IntervalToggle<T extends string = TimelineInterval>({
+  value,
+  onChange,
+  options,
+}: IntervalToggleProps<T>) {
+  // Without options the caller's T is TimelineInterval (the default type argument).
+  const choices = options ?? (TIMELINE_OPTIONS as unknown as readonly IntervalOption<T>[]);
   return (
     <fieldset className="segmented" aria-label="Time interval" data-testid="interval-toggle">
-      {OPTIONS.map((option) => (
+      {choices.map((option) => (
         <button
           key={option.value}
           type="button"

@@ -1,0 +1,191 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { RefineryError } from '../../core/errors.js';
+import { isJsonObject } from '../../core/json-object.js';
+import { hashEmail } from '../../identity/identifier-extraction.js';
+import type { Identifier } from '../../identity/identity-rules.js';
+import {
+  PRIVACY_REQUEST_KINDS,
+  PRIVACY_REQUEST_STATUSES,
+  type PrivacyRequestKind,
+  type PrivacyRequestRow,
+  type PrivacyRequestStatus,
+} from '../../store/privacy-types.js';
+import { CONSENT_PURPOSES, isConsentPurpose } from '../consent-purposes.js';
+
+/** A data-subject request as the API and CLI show it. */
+export interface PrivacyRequest {
+  readonly id: string;
+  readonly kind: PrivacyRequestKind;
+  /** Masked display form of the ids the request named, e.g. `user_id:al…42`. */
+  readonly subject: string;
+  readonly personId: string | null;
+  readonly purpose: string | null;
+  readonly status: PrivacyRequestStatus;
+  readonly receivedAt: string;
+  readonly dueAt: string;
+  readonly completedAt: string | null;
+  /** Still open after its due date. */
+  readonly overdue: boolean;
+  readonly actor: string;
+  readonly result: Record<string, unknown> | null;
+}
+
+/** Whom a request is about: at least one of these. */
+export interface SubjectReference {
+  readonly userId?: string;
+  readonly anonymousId?: string;
+  readonly email?: string;
+}
+
+export interface NewPrivacyRequest {
+  readonly kind: PrivacyRequestKind;
+  readonly subject: SubjectReference;
+  readonly purpose?: string;
+  /** Carry it out now (default) or leave it open in the queue. */
+  readonly run: boolean;
+}
+
+const MAX_ID = 512;
+
+/**
+ * Checks a request body (`POST /v1/privacy/requests`, the CLI's options) and returns it typed; every problem is a
+ * RefineryError naming its field.
+ *
+ * @example validateNewRequest({ kind: 'erase', userId: 'u42' })
+ */
+export function validateNewRequest(body: unknown): NewPrivacyRequest {
+  if (!isJsonObject(body)) {
+    throw new RefineryError(
+      'REFINERY_ERR_INVALID_FIELD',
+      'Send a JSON object: { "kind": "access", "userId": "…" }.',
+      {
+        field: 'body',
+      },
+    );
+  }
+  const kind = body.kind;
+  if (typeof kind !== 'string' || !(PRIVACY_REQUEST_KINDS as readonly string[]).includes(kind)) {
+    throw new RefineryError(
+      kind === undefined ? 'REFINERY_ERR_MISSING_FIELD' : 'REFINERY_ERR_INVALID_FIELD',
+      `kind must be one of ${PRIVACY_REQUEST_KINDS.join(', ')}.`,
+      { field: 'kind' },
+    );
+  }
+  const subject: { userId?: string; anonymousId?: string; email?: string } = {};
+  for (const field of ['userId', 'anonymousId', 'email'] as const) {
+    const value = body[field];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_ID) {
+      throw new RefineryError(
+        'REFINERY_ERR_INVALID_FIELD',
+        `${field} must be a non-empty string of at most ${MAX_ID} characters.`,
+        {
+          field,
+        },
+      );
+    }
+    subject[field] = value;
+  }
+  if (subject.email !== undefined && hashEmail(subject.email) === undefined) {
+    throw new RefineryError('REFINERY_ERR_INVALID_FIELD', 'email is not a valid email address.', {
+      field: 'email',
+    });
+  }
+  if (Object.keys(subject).length === 0) {
+    throw new RefineryError('REFINERY_ERR_MISSING_FIELD', 'Name the person: userId, anonymousId or email.', {
+      field: 'userId',
+    });
+  }
+  const purpose = body.purpose;
+  if (purpose !== undefined && (typeof purpose !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(purpose))) {
+    throw new RefineryError(
+      'REFINERY_ERR_INVALID_FIELD',
+      'purpose must be a purpose name such as "advertising".',
+      {
+        field: 'purpose',
+      },
+    );
+  }
+  if (kind === 'object' && purpose === undefined) {
+    throw new RefineryError('REFINERY_ERR_MISSING_FIELD', 'An objection names the purpose objected to.', {
+      field: 'purpose',
+    });
+  }
+  // Checked before the request is logged, so an objection nobody can carry out never waits in the queue.
+  if (kind === 'object' && !isConsentPurpose(purpose)) {
+    throw new RefineryError(
+      'REFINERY_ERR_INVALID_FIELD',
+      `purpose must be one of ${CONSENT_PURPOSES.join(', ')}.`,
+      { field: 'purpose' },
+    );
+  }
+  if (body.run !== undefined && typeof body.run !== 'boolean') {
+    throw new RefineryError('REFINERY_ERR_INVALID_FIELD', 'run must be true or false.', { field: 'run' });
+  }
+  return {
+    kind: kind as PrivacyRequestKind,
+    subject,
+    ...(typeof purpose === 'string' ? { purpose } : {}),
+    run: body.run !== false,
+  };
+}
+
+export function isRequestStatus(value: unknown): value is PrivacyRequestStatus {
+  return typeof value === 'string' && (PRIVACY_REQUEST_STATUSES as readonly string[]).includes(value);
+}
+
+/** The identity-graph identifiers a reference names (emails hashed as the graph holds them). */
+export function subjectIdentifiers(subject: SubjectReference): Identifier[] {
+  const identifiers: Identifier[] = [];
+  if (subject.userId !== undefined) identifiers.push({ type: 'user_id', value: subject.userId });
+  if (subject.anonymousId !== undefined)
+    identifiers.push({ type: 'anonymous_id', value: subject.anonymousId });
+  const email = subject.email === undefined ? undefined : hashEmail(subject.email);
+  if (email !== undefined) identifiers.push({ type: 'email', value: email });
+  return identifiers;
+}
+
+/** SHA-256 hex of `type:value`: how a stored request remembers whom it was about. */
+export function identifierHash(identifier: Identifier): string {
+  return createHash('sha256').update(`${identifier.type}:${identifier.value}`, 'utf8').digest('hex');
+}
+
+/** `al…42`: enough for a person to recognise an id they know, not enough to recover it. */
+export function maskValue(value: string): string {
+  if (value.length <= 6) return '…';
+  return `${value.slice(0, 2)}…${value.slice(-2)}`;
+}
+
+export function maskedSubject(subject: SubjectReference): string {
+  const parts: string[] = [];
+  if (subject.userId !== undefined) parts.push(`user_id:${maskValue(subject.userId)}`);
+  if (subject.anonymousId !== undefined) parts.push(`anonymous_id:${maskValue(subject.anonymousId)}`);
+  if (subject.email !== undefined) parts.push(`email:${maskValue(subject.email.trim().toLowerCase())}`);
+  return parts.join(' ');
+}
+
+export function newRequestId(): string {
+  return `pr_${randomBytes(8).toString('hex')}`;
+}
+
+/** The due date: `days` after receipt. */
+export function dueDate(receivedAt: Date, days: number): Date {
+  return new Date(receivedAt.getTime() + days * 86_400_000);
+}
+
+export function toPrivacyRequest(row: PrivacyRequestRow, now: Date): PrivacyRequest {
+  return {
+    id: row.id,
+    kind: row.kind,
+    subject: row.subject,
+    personId: row.personId,
+    purpose: row.purpose,
+    status: row.status,
+    receivedAt: row.receivedAt,
+    dueAt: row.dueAt,
+    completedAt: row.completedAt,
+    overdue: row.status === 'open' && Date.parse(row.dueAt) < now.getTime(),
+    actor: row.actor,
+    result: row.result,
+  };
+}

@@ -1,0 +1,196 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/access/api-keys.js';
+import { type RunningServer, startServer } from '../../src/runtime/server-runtime.js';
+import { initWorkspace } from '../../src/workspace/init-workspace.js';
+import { type ClickHouseProcess, hasClickHouse, startClickHouse } from '../helpers/clickhouse-server.js';
+import { basicAuth } from '../helpers/test-workspace.js';
+
+const engines = hasClickHouse ? (['duckdb', 'clickhouse'] as const) : (['duckdb'] as const);
+if (!hasClickHouse)
+  console.warn('erasure search: clickhouse-server is not installed, running on DuckDB only');
+
+/** Letters that never occur in Refinery's own output, so a hit can only be the person's value. */
+function unique(prefix: string): string {
+  return `${prefix}${randomBytes(9).toString('base64url').replace(/[-_]/g, 'Q')}`;
+}
+
+/** Every file under `dir` whose bytes contain `needle` (UTF-8). */
+function filesContaining(dir: string, needle: string): string[] {
+  const bytes = Buffer.from(needle, 'utf8');
+  const hits: string[] = [];
+  const walk = (folder: string) => {
+    for (const name of readdirSync(folder)) {
+      const path = join(folder, name);
+      const stat = statSync(path, { throwIfNoEntry: false });
+      if (!stat) continue;
+      if (stat.isDirectory()) walk(path);
+      else if (stat.isFile() && readFileSync(path).includes(bytes)) hits.push(path);
+    }
+  };
+  walk(dir);
+  return hits;
+}
+
+/**
+ * A ClickHouse for this test only. Its settings make the search meaningful without changing Refinery's defaults:
+ * `compression none` stores values as plain bytes, so the positive control (the other person's id is found)
+ * proves the search sees through the storage format; `old_parts_lifetime 1` lets the server delete the parts a
+ * mutation replaced within seconds instead of eight minutes, the wait the erasure reports.
+ */
+async function startSearchableClickHouse(): Promise<ClickHouseProcess> {
+  const clickhouse = await startClickHouse();
+  mkdirSync(join(clickhouse.dir, 'config.d'), { recursive: true });
+  writeFileSync(
+    join(clickhouse.dir, 'config.d', 'erasure-test.xml'),
+    `<?xml version="1.0"?>
+<yandex>
+  <merge_tree><old_parts_lifetime>1</old_parts_lifetime></merge_tree>
+  <compression><case><min_part_size>0</min_part_size><min_part_size_ratio>0</min_part_size_ratio><method>none</method></case></compression>
+</yandex>
+`,
+  );
+  await clickhouse.restart();
+  return clickhouse;
+}
+
+describe.each(engines)('erasure on %s', (engine) => {
+  const alice = {
+    userId: unique('ALUSR'),
+    anonymousId: unique('ALANON'),
+    email: `${unique('almail').toLowerCase()}@example.org`,
+  };
+  const bob = { userId: unique('BOBUSR'), note: unique('BOBNOTE') };
+  let dir: string;
+  let clickhouse: ClickHouseProcess | undefined;
+  let server: RunningServer;
+  let writeKey: string;
+  let privacyKey: string;
+  let erasure: Record<string, unknown>;
+  let profileAfter: number;
+
+  async function send(batch: Record<string, unknown>[]): Promise<void> {
+    const response = await server.app.inject({
+      method: 'POST',
+      url: '/v1/batch',
+      headers: { authorization: basicAuth(writeKey), 'content-type': 'application/json' },
+      payload: JSON.stringify({ batch }),
+    });
+    expect(response.statusCode).toBe(200);
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'refinery-erasure-'));
+    initWorkspace(dir, { name: 'erasure' });
+    // DuckDB has no per-workspace compression setting; the events below are few and short, so DuckDB stores
+    // them uncompressed or as a plain dictionary, which the positive control checks.
+    clickhouse = engine === 'clickhouse' ? await startSearchableClickHouse() : undefined;
+    server = await startServer({
+      dir,
+      storeUrl: clickhouse ? `clickhouse://127.0.0.1:${clickhouse.httpPort}/erasure` : undefined,
+      port: 0,
+      host: '127.0.0.1',
+      onLoaderError: () => undefined,
+    });
+    writeKey = (await createApiKey(server.store, { kind: 'write', source: server.config.sources[0]!.name }))
+      .key;
+    privacyKey = (await createApiKey(server.store, { kind: 'privacy', name: 'dpo' })).key;
+    const at = '2026-03-01T09:00:00.000Z';
+    await send([
+      { type: 'page', anonymousId: alice.anonymousId, name: 'Home', timestamp: at },
+      {
+        type: 'identify',
+        userId: alice.userId,
+        anonymousId: alice.anonymousId,
+        traits: { email: alice.email, phone: '+44 20 7946 0123', name: 'Alice Example', plan: 'basic' },
+        timestamp: at,
+      },
+      { type: 'alias', userId: alice.userId, previousId: alice.anonymousId, timestamp: at },
+      {
+        type: 'track',
+        userId: alice.userId,
+        event: 'Order Completed',
+        properties: { order_id: 'o-1', total: 12.5, email: alice.email },
+        timestamp: at,
+      },
+      // No event name: rejected, and the reject keeps the payload with the user id.
+      { type: 'track', userId: alice.userId, properties: { email: alice.email }, timestamp: at },
+      {
+        type: 'identify',
+        userId: bob.userId,
+        traits: { plan: 'premium' },
+        context: { page: { title: bob.note } },
+        timestamp: at,
+      },
+      {
+        type: 'track',
+        userId: bob.userId,
+        event: 'Product Viewed',
+        properties: { note: bob.note },
+        timestamp: at,
+      },
+    ]);
+    await server.loader.drain();
+
+    const created = await server.app.inject({
+      method: 'POST',
+      url: '/v1/privacy/requests',
+      headers: { authorization: `Bearer ${privacyKey}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ kind: 'erase', userId: alice.userId }),
+    });
+    expect(created.statusCode).toBe(201);
+    erasure = created.json().request;
+
+    // The same person arriving again is dropped, and nobody is known by their id any more.
+    await send([{ type: 'track', userId: alice.userId, event: 'Came Back', timestamp: at }]);
+    await server.loader.drain();
+    profileAfter = (
+      await server.app.inject({
+        method: 'GET',
+        url: `/v1/profiles/${encodeURIComponent(`user_id:${alice.userId}`)}`,
+        headers: { authorization: `Bearer ${privacyKey}` },
+      })
+    ).statusCode;
+    await server.store.checkpoint();
+    await server.close();
+  }, 240_000);
+
+  afterAll(async () => {
+    await clickhouse?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const searched = () => [dir, ...(clickhouse ? [clickhouse.dir] : [])];
+
+  it('completes the erasure and reports what it deleted', () => {
+    expect(erasure.status).toBe('done');
+    expect(erasure.personId).toMatch(/^p_/);
+    const result = erasure.result as { deleted: Record<string, number>; keysShredded: number };
+    expect(Object.keys(result.deleted)).toEqual(expect.arrayContaining(['identity_links']));
+    expect(Object.values(result.deleted).reduce((a, b) => a + b, 0)).toBeGreaterThan(4);
+    expect(JSON.stringify(erasure)).not.toContain(alice.userId);
+  });
+
+  it("finds none of the erased person's email, user id or anonymous id in any file of the data folder or engine", () => {
+    const hits = Object.fromEntries(
+      [alice.email, alice.userId, alice.anonymousId].map((needle) => [
+        needle,
+        searched().flatMap((folder) => filesContaining(folder, needle)),
+      ]),
+    );
+    expect(hits).toEqual({ [alice.email]: [], [alice.userId]: [], [alice.anonymousId]: [] });
+  });
+
+  it("still finds the other person's user id and a unique string of theirs (the search sees through storage)", () => {
+    const store = searched().flatMap((folder) => filesContaining(folder, bob.userId));
+    expect(store.length).toBeGreaterThan(0);
+    expect(searched().flatMap((folder) => filesContaining(folder, bob.note)).length).toBeGreaterThan(0);
+  });
+
+  it('drops the erased user id when it arrives again, and no profile answers to it', () => {
+    expect(profileAfter).toBe(404);
+  });
+});
