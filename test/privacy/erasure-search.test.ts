@@ -6,10 +6,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.js';
 import { type RunningServer, startServer } from '../../src/runtime/server-runtime.js';
 import { initWorkspace } from '../../src/workspace/init-workspace.js';
-import { type ClickHouseProcess, hasClickHouse, startClickHouse } from '../helpers/clickhouse-server.js';
+import {
+  type ClickHouseCluster,
+  type ClickHouseProcess,
+  hasClickHouse,
+  startClickHouse,
+  startClickHouseCluster,
+} from '../helpers/clickhouse-server.js';
 import { basicAuth } from '../helpers/test-workspace.js';
 
-const engines = hasClickHouse ? (['duckdb', 'clickhouse'] as const) : (['duckdb'] as const);
+const engines = hasClickHouse
+  ? (['duckdb', 'clickhouse', 'clickhouse-cluster'] as const)
+  : (['duckdb'] as const);
 if (!hasClickHouse)
   console.warn('erasure search: clickhouse-server is not installed, running on DuckDB only');
 
@@ -43,6 +51,18 @@ function filesContaining(dir: string, needle: string): string[] {
  */
 async function startSearchableClickHouse(): Promise<ClickHouseProcess> {
   const clickhouse = await startClickHouse();
+  await makeSearchable(clickhouse);
+  return clickhouse;
+}
+
+/** The same settings on every node of a two-shard cluster, where mutations run on each node's local tables. */
+async function startSearchableCluster(): Promise<ClickHouseCluster> {
+  const cluster = await startClickHouseCluster(2, { clusterName: 'refinery' });
+  for (const node of cluster.nodes) await makeSearchable(node);
+  return cluster;
+}
+
+async function makeSearchable(clickhouse: ClickHouseProcess): Promise<void> {
   mkdirSync(join(clickhouse.dir, 'config.d'), { recursive: true });
   writeFileSync(
     join(clickhouse.dir, 'config.d', 'erasure-test.xml'),
@@ -54,7 +74,6 @@ async function startSearchableClickHouse(): Promise<ClickHouseProcess> {
 `,
   );
   await clickhouse.restart();
-  return clickhouse;
 }
 
 describe.each(engines)('erasure on %s', (engine) => {
@@ -66,6 +85,7 @@ describe.each(engines)('erasure on %s', (engine) => {
   const bob = { userId: unique('BOBUSR'), note: unique('BOBNOTE') };
   let dir: string;
   let clickhouse: ClickHouseProcess | undefined;
+  let cluster: ClickHouseCluster | undefined;
   let server: RunningServer;
   let writeKey: string;
   let privacyKey: string;
@@ -88,9 +108,15 @@ describe.each(engines)('erasure on %s', (engine) => {
     // DuckDB has no per-workspace compression setting; the events below are few and short, so DuckDB stores
     // them uncompressed or as a plain dictionary, which the positive control checks.
     clickhouse = engine === 'clickhouse' ? await startSearchableClickHouse() : undefined;
+    cluster = engine === 'clickhouse-cluster' ? await startSearchableCluster() : undefined;
+    const nodes = cluster?.nodes.map((node) => node.httpUrl.replace('http://', '')).join(',');
     server = await startServer({
       dir,
-      storeUrl: clickhouse ? `clickhouse://127.0.0.1:${clickhouse.httpPort}/erasure` : undefined,
+      storeUrl: clickhouse
+        ? `clickhouse://127.0.0.1:${clickhouse.httpPort}/erasure`
+        : cluster
+          ? `clickhouse://127.0.0.1:${cluster.nodes[0]!.httpPort}/erasure?cluster=refinery&nodes=${nodes}`
+          : undefined,
       port: 0,
       host: '127.0.0.1',
       onLoaderError: () => undefined,
@@ -160,10 +186,15 @@ describe.each(engines)('erasure on %s', (engine) => {
 
   afterAll(async () => {
     await clickhouse?.stop();
+    await cluster?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const searched = () => [dir, ...(clickhouse ? [clickhouse.dir] : [])];
+  const engineDirs = () => [
+    ...(clickhouse ? [clickhouse.dir] : []),
+    ...(cluster?.nodes.map((n) => n.dir) ?? []),
+  ];
+  const searched = () => [dir, ...engineDirs()];
 
   it('completes the erasure and reports what it deleted', () => {
     expect(erasure.status).toBe('done');
@@ -187,6 +218,10 @@ describe.each(engines)('erasure on %s', (engine) => {
   it("still finds the other person's user id and a unique string of theirs (the search sees through storage)", () => {
     const store = searched().flatMap((folder) => filesContaining(folder, bob.userId));
     expect(store.length).toBeGreaterThan(0);
+    // On ClickHouse the engine's own files must show it, or the search of them would prove nothing.
+    if (engine !== 'duckdb') {
+      expect(engineDirs().flatMap((folder) => filesContaining(folder, bob.userId)).length).toBeGreaterThan(0);
+    }
     expect(searched().flatMap((folder) => filesContaining(folder, bob.note)).length).toBeGreaterThan(0);
   });
 

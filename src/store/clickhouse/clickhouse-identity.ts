@@ -23,6 +23,8 @@ import { textOrNull } from './clickhouse-values.js';
  * runs before FINAL has picked a key's newest version (a tombstone would then reveal the link it hides).
  */
 const FINAL_READ = { optimize_move_to_prewhere: 0 } as const;
+// Tables whose reads select a subset of columns wrap FINAL in `SELECT *`: on a Distributed table ClickHouse 18.16
+// fails ("Cannot find column version") once a shard holds parts, unless the version column is read too.
 
 // Rows as the tables hold them. Types, not interfaces, so they pass as plain records to `insert`.
 type PersonRow = {
@@ -127,18 +129,21 @@ export class ClickHouseIdentity implements IdentityRepository {
     await this.finishPendingSaves();
     const [persons, links, merges, refusals, cursors, version] = await Promise.all([
       this.rows(
-        `SELECT person_id, seq, first_seen_ms, merged_into FROM identity_persons FINAL ORDER BY seq, person_id`,
+        `SELECT person_id, seq, first_seen_ms, merged_into FROM (SELECT * FROM identity_persons FINAL)
+         ORDER BY seq, person_id`,
       ),
       this.rows(
         `SELECT identifier_type, identifier_value, person_id
-         FROM (SELECT identifier_type, identifier_value, person_id, deleted FROM identity_links FINAL)
+         FROM (SELECT * FROM identity_links FINAL)
          WHERE deleted = 0`,
       ),
-      this.rows(`SELECT ${MERGE_COLUMNS} FROM identity_merge_log FINAL ORDER BY at_ms, version, ordinal`),
       this.rows(
-        `SELECT ${REFUSAL_COLUMNS} FROM identity_refusal_log FINAL ORDER BY first_at_ms, refusal_key`,
+        `SELECT ${MERGE_COLUMNS} FROM (SELECT * FROM identity_merge_log FINAL) ORDER BY at_ms, version, ordinal`,
       ),
-      this.rows('SELECT stream, load_seq FROM identity_cursors FINAL'),
+      this.rows(
+        `SELECT ${REFUSAL_COLUMNS} FROM (SELECT * FROM identity_refusal_log FINAL) ORDER BY first_at_ms, refusal_key`,
+      ),
+      this.rows('SELECT stream, load_seq FROM (SELECT * FROM identity_cursors FINAL)'),
       // Every table, not only the change log: rows copied in by `refinery migrate` carry their versions too.
       this.rows(
         `SELECT max(v) AS v FROM (${VERSIONED_TABLES.map((table) => `SELECT max(version) AS v FROM ${table}`).join(' UNION ALL ')})`,
@@ -225,8 +230,8 @@ export class ClickHouseIdentity implements IdentityRepository {
       `SELECT
          (SELECT count() FROM (SELECT merged_into FROM identity_persons FINAL) WHERE isNull(merged_into)) AS persons,
          (SELECT count() FROM (SELECT deleted FROM identity_links FINAL) WHERE deleted = 0) AS identifiers,
-         (SELECT count() FROM identity_merge_log FINAL) AS merges,
-         (SELECT sum(count) FROM identity_refusal_log FINAL) AS refusals`,
+         (SELECT count() FROM (SELECT * FROM identity_merge_log FINAL)) AS merges,
+         (SELECT sum(count) FROM (SELECT * FROM identity_refusal_log FINAL)) AS refusals`,
     );
     const row = rows[0] ?? {};
     return {
@@ -239,7 +244,7 @@ export class ClickHouseIdentity implements IdentityRepository {
 
   async recentRefusals(limit: number): Promise<StoredRefusal[]> {
     const rows = await this.rows(
-      `SELECT ${REFUSAL_COLUMNS} FROM identity_refusal_log FINAL
+      `SELECT ${REFUSAL_COLUMNS} FROM (SELECT * FROM identity_refusal_log FINAL)
        ORDER BY last_at_ms DESC, refusal_key LIMIT ${integer(limit)}`,
     );
     return rows.map(refusalOf);

@@ -107,7 +107,9 @@ export class ClickHousePrivacy implements PrivacyRepository {
     const merges = await this.db.rows(
       `SELECT from_id AS merged_person_id, into_id AS person_id, via_type, via_value,
               toDateTime(intDiv(at_ms, 1000), 'UTC') AS at, message_id
-       FROM identity_merge_log FINAL WHERE from_id IN ${people} OR into_id IN ${people} ORDER BY at_ms`,
+       FROM (SELECT * FROM identity_merge_log FINAL)
+       WHERE from_id IN ${people} OR into_id IN ${people} ORDER BY at_ms`,
+      FINAL_READ,
     );
     const consents = (await this.hasTable('consent_log'))
       ? await this.db.rows(
@@ -153,7 +155,8 @@ export class ClickHousePrivacy implements PrivacyRepository {
 
     const remove = async (table: string, where: string) => {
       const counted = await this.db.rows(
-        `SELECT count() AS n FROM ${table} FINAL WHERE ${where}`,
+        // FINAL in a subquery: ClickHouse 18.16 cannot apply it to a Distributed table when only count() is read.
+        `SELECT count() AS n FROM (SELECT * FROM ${table} FINAL) WHERE ${where}`,
         FINAL_READ,
       );
       const n = Number(counted[0]?.n ?? 0);
