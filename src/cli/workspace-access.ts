@@ -28,7 +28,7 @@ import { RefineryError } from '../core/errors.js';
 import { IdentityResolution } from '../identity/identity-resolution.js';
 import { runImport } from '../imports/run-import.js';
 import { consentDecisionsOf, consentSubjectOf, loadConsentDecisions } from '../privacy/consent-decisions.js';
-import { CONSENT_PURPOSES, type ConsentPurpose, isConsentPurpose } from '../privacy/consent-purposes.js';
+import { type ConsentPurpose, consentPurposeOrThrow } from '../privacy/consent-purposes.js';
 import {
   type ConsentOverview,
   consentOverview,
@@ -393,15 +393,14 @@ class DirectAccess implements WorkspaceAccess {
         resolveIdentities: () => resolution.run(),
         reloadIdentities: () => resolution.reload(),
         recordObjection: async ({ identifier, purpose, at }) => {
-          if (!isConsentPurpose(purpose)) {
-            throw new RefineryError(
-              'REFINERY_ERR_INVALID_FIELD',
-              `purpose must be one of ${CONSENT_PURPOSES.join(', ')}.`,
-              { field: 'purpose' },
-            );
-          }
           await this.loadWriteAheadLog(
-            consentDecisionLine({ identifier, purpose, granted: false, at, source: 'api' }),
+            consentDecisionLine({
+              identifier,
+              purpose: consentPurposeOrThrow(purpose),
+              granted: false,
+              at,
+              source: 'api',
+            }),
           );
           await resolution.run();
         },

@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { ConsentObservations } from '../collect/consent-observations.js';
-import { IdentityObservations } from '../collect/identity-observations.js';
+import { IdentityObservations, type ObservedMessage } from '../collect/identity-observations.js';
 import { validateMessage } from '../collect/message-validation.js';
 import { RefineryError } from '../core/errors.js';
 import { parseOptionalTime } from '../core/iso-time.js';
@@ -231,17 +231,7 @@ function requestRecordOf(row: QuarantinedEventRow): RequestRecord {
 function consentLinesOf(rows: readonly QuarantinedEventRow[], consent: ConsentConfig): string[] {
   const observations = new ConsentObservations(consent);
   return rows.flatMap((row) => {
-    const payload = row.payload ?? {};
-    const line = observations.lineFor(
-      {
-        ...payload,
-        timestamp: parseOptionalTime(payload.timestamp ?? payload.originalTimestamp),
-        sentAt: parseOptionalTime(payload.sentAt),
-      },
-      row.id,
-      Date.parse(row.receivedAt),
-      false,
-    );
+    const line = observations.lineFor(observedOf(row), row.id, Date.parse(row.receivedAt), false);
     return line ? [line.trimEnd()] : [];
   });
 }
@@ -250,18 +240,19 @@ function consentLinesOf(rows: readonly QuarantinedEventRow[], consent: ConsentCo
 function identityLinesOf(rows: readonly QuarantinedEventRow[], rules: IdentityRules): string[] {
   const observations = new IdentityObservations(rules);
   return rows.flatMap((row) => {
-    const payload = row.payload ?? {};
-    const line = observations.lineFor(
-      {
-        ...payload,
-        timestamp: parseOptionalTime(payload.timestamp ?? payload.originalTimestamp),
-        sentAt: parseOptionalTime(payload.sentAt),
-      },
-      row.id,
-      Date.parse(row.receivedAt),
-    );
+    const line = observations.lineFor(observedOf(row), row.id, Date.parse(row.receivedAt));
     return line ? [line.trimEnd()] : [];
   });
+}
+
+/** A held payload as the collector's observers saw the message: times parsed to epoch milliseconds. */
+function observedOf(row: QuarantinedEventRow): ObservedMessage {
+  const payload = row.payload ?? {};
+  return {
+    ...payload,
+    timestamp: parseOptionalTime(payload.timestamp ?? payload.originalTimestamp),
+    sentAt: parseOptionalTime(payload.sentAt),
+  };
 }
 
 function flagRecordOf(row: QuarantinedEventRow, violations: readonly StoredViolation[]): FlagRecord {

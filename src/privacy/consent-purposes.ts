@@ -13,6 +13,18 @@ export function isConsentPurpose(value: unknown): value is ConsentPurpose {
   return typeof value === 'string' && (CONSENT_PURPOSES as readonly string[]).includes(value);
 }
 
+/** The value as a purpose, or a REFINERY_ERR_INVALID_FIELD naming `field` and the purposes there are. */
+export function consentPurposeOrThrow(value: unknown, field = 'purpose'): ConsentPurpose {
+  if (isConsentPurpose(value)) return value;
+  throw new RefineryError(
+    'REFINERY_ERR_INVALID_FIELD',
+    `${field} must be one of ${CONSENT_PURPOSES.join(', ')}.`,
+    {
+      field,
+    },
+  );
+}
+
 /** What applies to a purpose for a person who has recorded no choice about it. */
 export type ConsentDecision = 'granted' | 'denied';
 

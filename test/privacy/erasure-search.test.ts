@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.js';
 import { type RunningServer, startServer } from '../../src/runtime/server-runtime.js';
+import { QUERYABLE_RELATIONS } from '../../src/store/public-relations.js';
 import { initWorkspace } from '../../src/workspace/init-workspace.js';
 import {
   type ClickHouseCluster,
@@ -91,6 +92,7 @@ describe.each(engines)('erasure on %s', (engine) => {
   let privacyKey: string;
   let erasure: Record<string, unknown>;
   let profileAfter: number;
+  const unreadable: string[] = [];
 
   async function send(batch: Record<string, unknown>[]): Promise<void> {
     const response = await server.app.inject({
@@ -180,6 +182,12 @@ describe.each(engines)('erasure on %s', (engine) => {
         headers: { authorization: `Bearer ${privacyKey}` },
       })
     ).statusCode;
+    // Every public relation still reads after the rewrite (mutated parts on ClickHouse, rebuilt tables on DuckDB).
+    for (const relation of QUERYABLE_RELATIONS) {
+      await server.store
+        .readOnlyQuery(`SELECT * FROM ${relation} LIMIT 5`, { timeoutMs: 30_000, maxRows: 10 })
+        .catch((error: unknown) => unreadable.push(`${relation}: ${String(error)}`));
+    }
     await server.store.checkpoint();
     await server.close();
   }, 240_000);
@@ -223,6 +231,10 @@ describe.each(engines)('erasure on %s', (engine) => {
       expect(engineDirs().flatMap((folder) => filesContaining(folder, bob.userId)).length).toBeGreaterThan(0);
     }
     expect(searched().flatMap((folder) => filesContaining(folder, bob.note)).length).toBeGreaterThan(0);
+  });
+
+  it('leaves every public relation readable after the erasure', () => {
+    expect(unreadable).toEqual([]);
   });
 
   it('drops the erased user id when it arrives again, and no profile answers to it', () => {

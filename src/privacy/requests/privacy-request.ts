@@ -10,7 +10,7 @@ import {
   type PrivacyRequestRow,
   type PrivacyRequestStatus,
 } from '../../store/privacy-types.js';
-import { CONSENT_PURPOSES, isConsentPurpose } from '../consent-purposes.js';
+import { consentPurposeOrThrow } from '../consent-purposes.js';
 
 /** A data-subject request as the API and CLI show it. */
 export interface PrivacyRequest {
@@ -112,13 +112,7 @@ export function validateNewRequest(body: unknown): NewPrivacyRequest {
     });
   }
   // Checked before the request is logged, so an objection nobody can carry out never waits in the queue.
-  if (kind === 'object' && !isConsentPurpose(purpose)) {
-    throw new RefineryError(
-      'REFINERY_ERR_INVALID_FIELD',
-      `purpose must be one of ${CONSENT_PURPOSES.join(', ')}.`,
-      { field: 'purpose' },
-    );
-  }
+  if (kind === 'object') consentPurposeOrThrow(purpose);
   if (body.run !== undefined && typeof body.run !== 'boolean') {
     throw new RefineryError('REFINERY_ERR_INVALID_FIELD', 'run must be true or false.', { field: 'run' });
   }

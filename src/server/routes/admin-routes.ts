@@ -7,7 +7,7 @@ import type { TailBuffer } from '../../collect/tail-buffer.js';
 import type { WriteAheadLog } from '../../collect/wal/write-ahead-log.js';
 import type { WorkspaceConfig } from '../../config/workspace-config.js';
 import { RefineryError } from '../../core/errors.js';
-import { CONSENT_PURPOSES, isConsentPurpose } from '../../privacy/consent-purposes.js';
+import { consentPurposeOrThrow } from '../../privacy/consent-purposes.js';
 import { eventCounts } from '../../store/event-counts.js';
 import { API_KEY_KINDS, type Store } from '../../store/store.js';
 import { audit } from '../audit-trail.js';
@@ -276,14 +276,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     async (request) => {
       const body = request.body as { sql?: unknown; purpose?: unknown } | undefined;
       const sql = body?.sql;
-      const purpose = body?.purpose;
-      if (purpose !== undefined && !isConsentPurpose(purpose)) {
-        throw new RefineryError(
-          'REFINERY_ERR_INVALID_FIELD',
-          `purpose must be one of ${CONSENT_PURPOSES.join(', ')}.`,
-          { field: 'purpose' },
-        );
-      }
+      const purpose = body?.purpose === undefined ? undefined : consentPurposeOrThrow(body.purpose);
       if (typeof sql !== 'string' || sql.trim() === '') {
         throw new RefineryError('REFINERY_ERR_MISSING_FIELD', 'Send {"sql": "SELECT …"}.', {
           field: 'sql',

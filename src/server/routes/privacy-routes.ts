@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { recordConsentDecision } from '../../collect/consent-observations.js';
 import { RefineryError } from '../../core/errors.js';
-import { CONSENT_PURPOSES, isConsentPurpose } from '../../privacy/consent-purposes.js';
+import { consentPurposeOrThrow } from '../../privacy/consent-purposes.js';
 import { bundlePartRows, parseBundlePart, toCsv } from '../../privacy/requests/access-bundle.js';
 import { isRequestStatus, validateNewRequest } from '../../privacy/requests/privacy-request.js';
 import { PrivacyRequests, type RunOutcome } from '../../privacy/requests/privacy-requests.js';
@@ -34,14 +34,13 @@ export function privacyRequestsOf(deps: AppDeps): PrivacyRequests {
         }
       : {}),
     recordObjection: async ({ identifier, purpose, at }) => {
-      if (!isConsentPurpose(purpose)) {
-        throw new RefineryError(
-          'REFINERY_ERR_INVALID_FIELD',
-          `purpose must be one of ${CONSENT_PURPOSES.join(', ')}.`,
-          { field: 'purpose' },
-        );
-      }
-      await recordConsentDecision(deps.wal, { identifier, purpose, granted: false, at, source: 'api' });
+      await recordConsentDecision(deps.wal, {
+        identifier,
+        purpose: consentPurposeOrThrow(purpose),
+        granted: false,
+        at,
+        source: 'api',
+      });
     },
     // The live view keeps recent requests in memory; the erased person's go with the rest of their data.
     forgetInMemory: (target) => {

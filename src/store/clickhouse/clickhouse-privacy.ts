@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { ClickHouseClient } from '@clickhouse/client';
-import { RefineryError } from '../../core/errors.js';
 import type { Migration } from '../migration.js';
 import type {
   ErasureOptions,
@@ -12,6 +10,7 @@ import type {
   PrivacyRequestStatus,
 } from '../privacy-types.js';
 import type { ClickHouseConnection } from './clickhouse-connection.js';
+import { waitForMutations } from './clickhouse-mutations.js';
 import { quote } from './clickhouse-sql.js';
 import { textOrNull } from './clickhouse-values.js';
 
@@ -273,23 +272,6 @@ function importMatch(target: ErasureTarget): string {
 function mentions(text: unknown, target: ErasureTarget): boolean {
   if (typeof text !== 'string' || text === '') return false;
   return target.needles.some((needle) => needle.length > 0 && text.includes(needle));
-}
-
-async function waitForMutations(node: ClickHouseClient, database: string, table: string): Promise<void> {
-  for (let attempt = 0; attempt < 1200; attempt++) {
-    const result = await node.query({
-      query: `SELECT count() AS n FROM system.mutations
-              WHERE database = ${quote(database)} AND table = ${quote(table)} AND is_done = 0`,
-      format: 'JSON',
-    });
-    const answer = (await result.json()) as unknown as { data: { n: string }[] };
-    if (Number(answer.data[0]?.n ?? 0) === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new RefineryError(
-    'REFINERY_ERR_STORE',
-    `ClickHouse did not finish erasing from ${table} within two minutes.`,
-  );
 }
 
 function storedRow(row: PrivacyRequestRow): Record<string, unknown> {

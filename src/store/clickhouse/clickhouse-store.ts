@@ -1,4 +1,4 @@
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { createClient } from '@clickhouse/client';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { RefineryError } from '../../core/errors.js';
 import { assertReadOnlySelect } from '../duckdb/duckdb-query-guard.js';
@@ -16,6 +16,7 @@ import { ClickHouseIdentity } from './clickhouse-identity.js';
 import { ClickHouseImports } from './clickhouse-imports.js';
 import { ClickHouseKeys, ClickHouseMetadata } from './clickhouse-keys.js';
 import { CLICKHOUSE_MIGRATIONS, forCluster } from './clickhouse-migrations.js';
+import { waitForMutations } from './clickhouse-mutations.js';
 import { ClickHousePrivacy } from './clickhouse-privacy.js';
 import { ClickHouseProfiles } from './clickhouse-profiles.js';
 import { quote, toDateTimeText } from './clickhouse-sql.js';
@@ -340,21 +341,4 @@ function alreadyAdded(statement: string): (error: unknown) => void {
 
 function idempotent(statement: string): string {
   return statement.replace(/^\s*CREATE (TABLE|VIEW) /, 'CREATE $1 IF NOT EXISTS ');
-}
-
-async function waitForMutations(node: ClickHouseClient, database: string, table: string): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    const result = await node.query({
-      query: `SELECT count() AS n FROM system.mutations
-              WHERE database = ${quote(database)} AND table = ${quote(table)} AND is_done = 0`,
-      format: 'JSON',
-    });
-    const answer = (await result.json()) as unknown as { data: { n: string }[] };
-    if (Number(answer.data[0]?.n ?? 0) === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new RefineryError(
-    'REFINERY_ERR_STORE',
-    `ClickHouse did not finish changing ${table} within a minute.`,
-  );
 }
