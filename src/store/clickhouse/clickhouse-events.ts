@@ -21,7 +21,7 @@ import type {
 } from '../wal-format.js';
 import type { ClickHouseConnection } from './clickhouse-connection.js';
 import { consentRowsOf } from './clickhouse-consent.js';
-import { integer, quote, safeName, toDateTimeText } from './clickhouse-sql.js';
+import { finalRead, integer, quote, safeName, toDateTimeText } from './clickhouse-sql.js';
 import { toPlainRows } from './clickhouse-values.js';
 
 /**
@@ -203,10 +203,13 @@ export class ClickHouseEvents implements EventRepository {
 
   async recent(options: { limit: number; afterLoadSeq?: number }): Promise<EventSummary[]> {
     const rows = await this.rows<EventSummary>(
-      `SELECT message_id AS messageId, type, event, user_id AS userId, anonymous_id AS anonymousId, source,
-              timestamp, received_at AS receivedAt, load_seq AS loadSeq, properties
-       FROM event_log FINAL WHERE load_seq > ${integer(options.afterLoadSeq ?? 0)}
-       ORDER BY received_at DESC, messageId LIMIT ${integer(options.limit)}`,
+      `SELECT * FROM ${finalRead(
+        'event_log',
+        `message_id AS messageId, type, event, user_id AS userId, anonymous_id AS anonymousId, source,
+         timestamp, received_at AS receivedAt, load_seq AS loadSeq, properties`,
+        `load_seq > ${integer(options.afterLoadSeq ?? 0)}`,
+      )}
+       ORDER BY receivedAt DESC, messageId LIMIT ${integer(options.limit)}`,
     );
     return rows.map((row) => ({
       ...row,

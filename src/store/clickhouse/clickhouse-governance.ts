@@ -8,7 +8,7 @@ import type {
 } from '../store.js';
 import type { ParsedAgent, QuarantineStatus, StoredViolation } from '../wal-format.js';
 import type { ClickHouseConnection } from './clickhouse-connection.js';
-import { integer, quote, toDateTimeText } from './clickhouse-sql.js';
+import { finalRead, integer, quote, toDateTimeText } from './clickhouse-sql.js';
 import { textOrNull } from './clickhouse-values.js';
 
 /**
@@ -24,9 +24,9 @@ export class ClickHouseGovernance implements GovernanceRepository {
     page: { readonly limit: number; readonly offset?: number; readonly withPayload?: boolean },
   ): Promise<QuarantinedEventRow[]> {
     const payloadColumns = page.withPayload ? ', payload, ip, user_agent, agent' : '';
-    const sql = `SELECT id, received_at, source, type, event, contract, contract_version, violations,
-              status, status_at, status_by${payloadColumns}
-       FROM quarantine_log FINAL WHERE ${this.where(filter)}
+    const columns = `id, received_at, source, type, event, contract, contract_version, violations,
+              status, status_at, status_by${payloadColumns}`;
+    const sql = `SELECT * FROM ${finalRead('quarantine_log', columns, this.where(filter))}
        ORDER BY received_at DESC, id
        LIMIT ${integer(page.offset ?? 0)}, ${integer(page.limit)}`;
     const rows = await this.rows(sql);

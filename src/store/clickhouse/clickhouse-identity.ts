@@ -15,7 +15,7 @@ import {
 } from '../identity-types.js';
 import type { ClickHouseConnection } from './clickhouse-connection.js';
 import { chunked } from './clickhouse-events.js';
-import { integer, quote } from './clickhouse-sql.js';
+import { finalRead, integer, quote } from './clickhouse-sql.js';
 import { textOrNull } from './clickhouse-values.js';
 
 /**
@@ -23,8 +23,8 @@ import { textOrNull } from './clickhouse-values.js';
  * runs before FINAL has picked a key's newest version (a tombstone would then reveal the link it hides).
  */
 const FINAL_READ = { optimize_move_to_prewhere: 0 } as const;
-// Tables whose reads select a subset of columns wrap FINAL in `SELECT *`: on a Distributed table ClickHouse 18.16
-// fails ("Cannot find column version") once a shard holds parts, unless the version column is read too.
+// Reads that sort or limit keep FINAL in a subquery without ORDER BY or LIMIT (see `finalRead`): on a Distributed
+// table ClickHouse 18.16 otherwise fails with "Cannot find column version in source stream".
 
 // Rows as the tables hold them. Types, not interfaces, so they pass as plain records to `insert`.
 type PersonRow = {
@@ -111,8 +111,12 @@ export class ClickHouseIdentity implements IdentityRepository {
     const after = named.map(([stream, seq]) => `(stream = ${quote(stream)} AND load_seq > ${integer(seq)})`);
     if (named.length > 0) after.push(`stream NOT IN (${named.map(([stream]) => quote(stream)).join(', ')})`);
     const rows = await this.rows(
-      `SELECT stream, load_seq, message_id, at_ms, identifiers FROM identity_observation_log FINAL
-       WHERE ${after.length > 0 ? after.join(' OR ') : '1'}
+      `SELECT stream, load_seq, message_id, at_ms, identifiers
+       FROM ${finalRead(
+         'identity_observation_log',
+         'stream, load_seq, line_no, message_id, at_ms, identifiers',
+         after.length > 0 ? after.join(' OR ') : undefined,
+       )}
        ORDER BY load_seq, stream, line_no
        LIMIT ${integer(limit)}`,
     );

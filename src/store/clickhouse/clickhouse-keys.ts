@@ -1,10 +1,10 @@
 import type { ApiKeyRow, KeyRepository, MetadataRepository } from '../store.js';
 import type { ClickHouseConnection } from './clickhouse-connection.js';
-import { quote, toDateTimeText } from './clickhouse-sql.js';
+import { finalRead, quote, toDateTimeText } from './clickhouse-sql.js';
 import { toPlainRows } from './clickhouse-values.js';
 
-const SELECT_KEY = `SELECT id, kind, name, source, hash, prefix, created_at AS createdAt, revoked_at AS revokedAt
-  FROM api_keys FINAL`;
+const KEY_COLUMNS = 'id, kind, name, source, hash, prefix, created_at AS createdAt, revoked_at AS revokedAt';
+const SELECT_KEY = `SELECT ${KEY_COLUMNS} FROM api_keys FINAL`;
 
 /** Keys as versioned rows: a revocation writes a newer version of the row, FINAL reads the latest. */
 export class ClickHouseKeys implements KeyRepository {
@@ -31,7 +31,7 @@ export class ClickHouseKeys implements KeyRepository {
   }
 
   list(): Promise<ApiKeyRow[]> {
-    return this.select(`${SELECT_KEY} ORDER BY created_at, id`);
+    return this.select(`SELECT * FROM ${finalRead('api_keys', KEY_COLUMNS)} ORDER BY createdAt, id`);
   }
 
   async revoke(id: string, at: Date): Promise<boolean> {

@@ -11,7 +11,7 @@ import type {
 } from '../privacy-types.js';
 import type { ClickHouseConnection } from './clickhouse-connection.js';
 import { waitForMutations } from './clickhouse-mutations.js';
-import { quote } from './clickhouse-sql.js';
+import { finalRead, quote } from './clickhouse-sql.js';
 import { textOrNull } from './clickhouse-values.js';
 
 export const CLICKHOUSE_PRIVACY_MIGRATION: Migration = {
@@ -65,7 +65,8 @@ export class ClickHousePrivacy implements PrivacyRepository {
 
   async get(id: string): Promise<PrivacyRequestRow | undefined> {
     const rows = await this.db.rows(
-      `SELECT * FROM (SELECT * FROM privacy_requests FINAL) WHERE id = ${quote(id)}`,
+      // The id (the sorting key) beside FINAL: an outer WHERE would read every request first.
+      `SELECT * FROM ${finalRead('privacy_requests', '*', `id = ${quote(id)}`)}`,
       FINAL_READ,
     );
     return rows[0] ? requestOf(rows[0]) : undefined;
@@ -96,8 +97,11 @@ export class ClickHousePrivacy implements PrivacyRepository {
     const quarantineIds = await this.quarantinedIds(target);
     const quarantined = quarantineIds.length
       ? await this.db.rows(
-          `SELECT id, received_at, source, type, event, contract, status, status_at, violations, payload
-           FROM (SELECT * FROM quarantine_log FINAL) WHERE id IN ${textList(quarantineIds)}
+          `SELECT * FROM ${finalRead(
+            'quarantine_log',
+            'id, received_at, source, type, event, contract, status, status_at, violations, payload',
+            `id IN ${textList(quarantineIds)}`,
+          )}
            ORDER BY received_at, id`,
           FINAL_READ,
         )
@@ -154,8 +158,9 @@ export class ClickHousePrivacy implements PrivacyRepository {
 
     const remove = async (table: string, where: string) => {
       const counted = await this.db.rows(
-        // FINAL in a subquery: ClickHouse 18.16 cannot apply it to a Distributed table when only count() is read.
-        `SELECT count() AS n FROM (SELECT * FROM ${table} FINAL) WHERE ${where}`,
+        // A count is safe on a Distributed FINAL read (only sorting, limiting or de-duplicating is not, see
+        // `finalRead`), and reads only the columns the condition names.
+        `SELECT count() AS n FROM ${table} FINAL WHERE ${where}`,
         FINAL_READ,
       );
       const n = Number(counted[0]?.n ?? 0);

@@ -8,7 +8,7 @@ import type {
   TraitMatch,
 } from '../profile-types.js';
 import type { ClickHouseConnection } from './clickhouse-connection.js';
-import { integer, quote } from './clickhouse-sql.js';
+import { finalRead, integer, quote } from './clickhouse-sql.js';
 import { textOrNull } from './clickhouse-values.js';
 
 /**
@@ -40,9 +40,12 @@ export class ClickHouseProfiles implements ProfileRepository {
       where.push(`(traits IS NOT NULL OR visitParamExtractRaw(ifNull(context, ''), 'traits') LIKE '{%')`);
     }
     const rows = await this.db.rows(
-      `SELECT message_id, type, event, name, user_id, anonymous_id, timestamp, source, properties, traits,
-              visitParamExtractRaw(ifNull(context, ''), 'traits') AS context_traits
-       FROM event_log FINAL WHERE ${where.join(' AND ')}
+      `SELECT * FROM ${finalRead(
+        'event_log',
+        `message_id, type, event, name, user_id, anonymous_id, timestamp, source, properties, traits,
+         visitParamExtractRaw(ifNull(context, ''), 'traits') AS context_traits`,
+        where.join(' AND '),
+      )}
        ORDER BY timestamp ${query.order === 'newest' ? 'DESC' : 'ASC'}, message_id
        LIMIT ${integer(query.limit)}`,
     );

@@ -31,3 +31,17 @@ export function integer(value: number): string {
 export function safeName(value: string): string {
   return value.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 60);
 }
+
+/**
+ * `(SELECT columns FROM table FINAL WHERE where)`: a FINAL read as a subquery, for a query that sorts, limits
+ * or de-duplicates rows (`SELECT … FROM ${finalRead(…)} ORDER BY … LIMIT …`). On a Distributed table,
+ * ClickHouse 18.16 merges the shards' streams for ORDER BY, LIMIT or DISTINCT before it drops the columns FINAL
+ * added (version and sorting key); when the shard of the node asked comes first in the cluster, its stream still
+ * has them, the other shard's does not, and the read fails ("Cannot find column version in source stream").
+ * A level without those clauses drops them from every stream first. `where` stays beside FINAL, as it was on
+ * the single level: 18.16 does not push an outer WHERE into a subquery, so a condition on the sorting key given
+ * here keeps a point lookup narrow (and one on other columns needs `optimize_move_to_prewhere: 0`, as ever).
+ */
+export function finalRead(table: string, columns: string, where?: string): string {
+  return `(SELECT ${columns} FROM ${table} FINAL${where ? ` WHERE ${where}` : ''})`;
+}
