@@ -31,6 +31,7 @@ import { consentDecisionsOf, consentSubjectOf, loadConsentDecisions } from '../p
 import { type ConsentPurpose, consentPurposeOrThrow } from '../privacy/consent-purposes.js';
 import {
   type ConsentOverview,
+  consentAuditTarget,
   consentOverview,
   type OverviewInterval,
   type PersonConsent,
@@ -259,6 +260,9 @@ class DirectAccess implements WorkspaceAccess {
     const recorded = await loadConsentDecisions(this.store, this.paths.data, decisions);
     await this.store.consent.applyDefaults(this.config.consent.default);
     await (await this.resolution()).run();
+    await this.audit('consent.change', await consentAuditTarget(this.store, decisions[0]!.identifier), {
+      purposes: Object.fromEntries(decisions.map((decision) => [decision.purpose, decision.granted])),
+    });
     return { recorded };
   }
 

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { RefineryError } from '../core/errors.js';
 import type { ConsentHistoryRow, OverviewAxis, OverviewIncrements } from '../store/consent-types.js';
-import { identifierKey, type StoredPerson } from '../store/identity-types.js';
+import { identifierKey, parseIdentifierKey, type StoredPerson } from '../store/identity-types.js';
 import type { Store } from '../store/store.js';
 import { type ConsentSource, consentStateAt } from './consent-capture.js';
 import { CONSENT_PURPOSES, type ConsentDefaults, type ConsentPurpose } from './consent-purposes.js';
@@ -191,4 +192,14 @@ export function runningTotals(
     points.push({ bucket: new Date(axis.fromMs + bucket * axis.stepMs).toISOString(), people, granted });
   }
   return points;
+}
+
+/**
+ * How the audit log names the person whose consent changed: their person id, or (for an id the graph does not
+ * know yet) a SHA-256 of the identifier. Never the identifier itself, which an erasure could not remove from the
+ * append-only log.
+ */
+export async function consentAuditTarget(store: Store, identifier: string): Promise<string> {
+  const personId = await store.identity.personOf(parseIdentifierKey(identifier));
+  return personId ?? `sha256:${createHash('sha256').update(identifier, 'utf8').digest('hex')}`;
 }

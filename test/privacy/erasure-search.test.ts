@@ -162,6 +162,22 @@ describe.each(engines)('erasure on %s', (engine) => {
       },
     ]);
     await server.loader.drain();
+    // A consent change and a profile read before the erasure: both go to the append-only audit log, which must
+    // name the person without their ids.
+    const consent = await server.app.inject({
+      method: 'POST',
+      url: '/v1/consent',
+      headers: { authorization: `Bearer ${privacyKey}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ userId: alice.userId, purposes: { advertising: false } }),
+    });
+    expect(consent.statusCode).toBe(202);
+    const read = await server.app.inject({
+      method: 'GET',
+      url: `/v1/profiles/${encodeURIComponent(`user_id:${alice.userId}`)}`,
+      headers: { authorization: `Bearer ${privacyKey}` },
+    });
+    expect(read.statusCode).toBe(200);
+    await server.loader.drain();
 
     const created = await server.app.inject({
       method: 'POST',

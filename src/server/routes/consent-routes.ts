@@ -5,7 +5,12 @@ import type { WriteAheadLog } from '../../collect/wal/write-ahead-log.js';
 import { RefineryError } from '../../core/errors.js';
 import { consentDecisionsOf } from '../../privacy/consent-decisions.js';
 import type { ConsentDefaults } from '../../privacy/consent-purposes.js';
-import { consentOverview, type OverviewInterval, readPersonConsent } from '../../privacy/consent-reader.js';
+import {
+  consentAuditTarget,
+  consentOverview,
+  type OverviewInterval,
+  readPersonConsent,
+} from '../../privacy/consent-reader.js';
 import { findPerson } from '../../profiles/profile-reader.js';
 import type { Store } from '../../store/store.js';
 import { audit } from '../audit-trail.js';
@@ -202,7 +207,8 @@ export function registerConsentRoutes(app: FastifyInstance, deps: ConsentRouteDe
     async (request, reply) => {
       const decisions = consentDecisionsOf(request.body, new Date());
       await deps.wal.append(consentDecisionLine(...decisions));
-      await audit(deps.audit, request, 'consent.change', decisions[0]!.identifier, {
+      const target = await consentAuditTarget(deps.store, decisions[0]!.identifier);
+      await audit(deps.audit, request, 'consent.change', target, {
         purposes: Object.fromEntries(decisions.map((decision) => [decision.purpose, decision.granted])),
       });
       return reply.code(202).send({ recorded: decisions.length });
