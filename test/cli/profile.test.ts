@@ -66,6 +66,9 @@ describe.skipIf(!isBuilt)('refinery profile (CLI)', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(profile.personId);
     expect(text.stdout).toMatch(/favourite\s+bread/);
+    // No choice recorded: the workspace's defaults, shown as such.
+    expect(text.stdout).toMatch(/advertising\s+denied\s+\(default\)/);
+    expect(text.stdout).toMatch(/analytics\s+granted\s+\(default\)/);
 
     const search = await cli(dir, ['profile', 'search', '--trait', 'plan=premium', '--json']);
     expect(JSON.parse(search.stdout).items.map((p: { personId: string }) => p.personId)).toEqual([

@@ -92,6 +92,12 @@ function printProfile(profile: Profile): void {
   console.log(`  average order  ${computed.averageOrderValue ?? '—'}`);
   console.log(`  last order     ${computed.lastOrderAt ?? '—'}`);
   console.log(`  favourite      ${computed.favouriteCategory ?? '—'}`);
+  console.log('\nConsent');
+  for (const consent of profile.consents) {
+    const standing = consent.granted ? 'granted' : 'denied';
+    const why = consent.source === 'default' ? 'default' : `${consent.source}, ${consent.since}`;
+    console.log(`  ${consent.purpose.padEnd(14)} ${standing.padEnd(8)} (${why})`);
+  }
   if (profile.recentEvents.length > 0) {
     console.log('\nRecent events');
     printTable(
