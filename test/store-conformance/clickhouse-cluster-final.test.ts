@@ -201,6 +201,27 @@ if (hasClickHouse) {
         });
         importIds.push((await first.imports.run(spec)).importId);
       }
+      // Import ids are random, and so is the shard each import lands on: import the orders again until both
+      // shards hold an import and rejected lines of one (each round has even odds; 30 rounds never all miss).
+      const spread = async () => {
+        for (const table of ['import_log', 'import_reject_log']) {
+          for (const node of nodes) {
+            const [row] = await onNode(node, `SELECT count() AS n FROM ${DATABASE}.${table}_local`);
+            if (Number(row?.n ?? 0) === 0) return false;
+          }
+        }
+        return true;
+      };
+      for (let round = 0; round < 30 && !(await spread()); round++) {
+        const file = join(dir, `orders-${round}.csv`);
+        writeFileSync(file, ORDERS);
+        const { spec } = await planImport(first, {
+          file,
+          target: 'orders',
+          now: new Date(Date.UTC(2026, 2, 1, 13, 0, round)),
+        });
+        importIds.push((await first.imports.run(spec)).importId);
+      }
 
       // An erasure: mutations on every node's local tables, then merges. Then the same on every other sharded
       // table (a mutation that matches nothing still rewrites every part), so each holds mutated, merged parts.
