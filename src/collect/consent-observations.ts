@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readId } from '../identity/identifier-extraction.js';
 import { consentObservationsOf } from '../privacy/consent-capture.js';
 import type { ConsentConfig, ConsentPurpose } from '../privacy/consent-purposes.js';
 import type { ConsentLineObservation, ConsentRecord } from '../store/wal-format.js';
@@ -118,16 +119,11 @@ export function subjectKeysOf(message: {
   readonly anonymousId?: unknown;
 }): string[] {
   const keys: string[] = [];
-  const user = idText(message.userId);
-  const anonymous = idText(message.anonymousId);
+  const user = readId(message.userId);
+  const anonymous = readId(message.anonymousId);
   if (user !== undefined) keys.push(`user_id:${user}`);
   if (anonymous !== undefined) keys.push(`anonymous_id:${anonymous}`);
   return keys;
-}
-
-function idText(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
 function signatureOf(observations: readonly ConsentLineObservation[], unknown: readonly string[]): string {

@@ -120,8 +120,8 @@ function readExternalId(entry: unknown): Identifier | undefined {
   return value === undefined ? undefined : { type, value };
 }
 
-/** Segment accepts numeric ids and stores them as strings; blank ids identify no one. */
-function readId(value: unknown): string | undefined {
+/** An id as it identifies someone: Segment accepts numeric ids and stores them as strings; blank ids identify no one. */
+export function readId(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string' || value.trim() === '') return undefined;
   return value;

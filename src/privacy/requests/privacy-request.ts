@@ -12,22 +12,13 @@ import {
 } from '../../store/privacy-types.js';
 import { consentPurposeOrThrow } from '../consent-purposes.js';
 
-/** A data-subject request as the API and CLI show it. */
-export interface PrivacyRequest {
-  readonly id: string;
-  readonly kind: PrivacyRequestKind;
-  /** Masked display form of the ids the request named, e.g. `user_id:al…42`. */
-  readonly subject: string;
-  readonly personId: string | null;
-  readonly purpose: string | null;
-  readonly status: PrivacyRequestStatus;
-  readonly receivedAt: string;
-  readonly dueAt: string;
-  readonly completedAt: string | null;
+/**
+ * A data-subject request as the API and CLI show it: the stored row without the hashes of the ids it named,
+ * and whether it is overdue.
+ */
+export interface PrivacyRequest extends Omit<PrivacyRequestRow, 'subjectHashes'> {
   /** Still open after its due date. */
   readonly overdue: boolean;
-  readonly actor: string;
-  readonly result: Record<string, unknown> | null;
 }
 
 /** Whom a request is about: at least one of these. */
@@ -168,18 +159,6 @@ export function dueDate(receivedAt: Date, days: number): Date {
 }
 
 export function toPrivacyRequest(row: PrivacyRequestRow, now: Date): PrivacyRequest {
-  return {
-    id: row.id,
-    kind: row.kind,
-    subject: row.subject,
-    personId: row.personId,
-    purpose: row.purpose,
-    status: row.status,
-    receivedAt: row.receivedAt,
-    dueAt: row.dueAt,
-    completedAt: row.completedAt,
-    overdue: row.status === 'open' && Date.parse(row.dueAt) < now.getTime(),
-    actor: row.actor,
-    result: row.result,
-  };
+  const { subjectHashes: _hashes, ...shown } = row;
+  return { ...shown, overdue: row.status === 'open' && Date.parse(row.dueAt) < now.getTime() };
 }

@@ -1,4 +1,5 @@
 import { RefineryError } from '../../core/errors.js';
+import { readId } from '../../identity/identifier-extraction.js';
 import {
   decryptField,
   encryptField,
@@ -425,13 +426,6 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Segment accepts numeric ids and stores them as strings; blank ids identify no one. */
-function readId(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
-  return value;
 }
 
 function describe(value: unknown): string {

@@ -2,20 +2,13 @@ import { hash } from 'node:crypto';
 import { join } from 'node:path';
 import { RefineryError } from '../../core/errors.js';
 import { isJsonObject } from '../../core/json-object.js';
-import { hashEmail, hashPhone } from '../../identity/identifier-extraction.js';
+import { hashEmail, hashPhone, type IdentityMessage, readId } from '../../identity/identifier-extraction.js';
 import type { Identifier } from '../../identity/identity-rules.js';
 import { DurableNdjsonFile } from './durable-ndjson-file.js';
 import { VAULT_ERROR_CODES } from './vault-errors.js';
 
-/** The parts of a Segment message (raw JSON or validated) the suppression check reads. */
-export interface SuppressibleMessage {
-  readonly type?: unknown;
-  readonly userId?: unknown;
-  readonly anonymousId?: unknown;
-  readonly previousId?: unknown;
-  readonly traits?: unknown;
-  readonly context?: unknown;
-}
+/** The parts of a Segment message the suppression check reads: the ones identity extraction reads. */
+export type SuppressibleMessage = IdentityMessage;
 
 export interface SuppressionListOptions {
   /** The workspace's data folder; the list lives in `<dataDir>/vault/suppressed.ndjson`. */
@@ -147,11 +140,4 @@ function parseEntry(line: string, file: string, lineNumber: number): string {
     `${file} has a damaged entry on line ${lineNumber}; restore the file from a backup.`,
     { file, line: lineNumber },
   );
-}
-
-/** Segment accepts numeric ids and stores them as strings; blank ids identify no one. */
-function readId(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
-  return value;
 }
