@@ -10,12 +10,13 @@ export interface PollState<T> {
 }
 
 /**
- * Calls `load` now and then every `intervalMs` after the previous call finished (never overlapping).
- * Changing `resetKey` drops the data and starts over; `enabled: false` pauses without dropping data.
+ * Calls `load` now and then every `intervalMs` after the previous call finished (never overlapping); with
+ * `'once'`, only now and on `refresh` (showing `loading` again while it runs). Changing `resetKey` drops the
+ * data and starts over; `enabled: false` pauses without dropping data.
  */
 export function usePoll<T>(
   load: (signal: AbortSignal) => Promise<T>,
-  intervalMs: number,
+  intervalMs: number | 'once',
   resetKey = '',
   enabled = true,
 ): PollState<T> {
@@ -41,6 +42,7 @@ export function usePoll<T>(
     if (!enabled) return;
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    if (intervalMs === 'once') setLoading(true);
     const run = async () => {
       try {
         const result = await loadRef.current(controller.signal);
@@ -52,7 +54,7 @@ export function usePoll<T>(
         setError(toApiError(caught));
       }
       setLoading(false);
-      timer = setTimeout(run, intervalMs);
+      if (intervalMs !== 'once') timer = setTimeout(run, intervalMs);
     };
     void run();
     return () => {
