@@ -1,15 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IdentityResolution } from '../../src/identity/identity-resolution.js';
 import { DEFAULT_IDENTITY_RULES } from '../../src/identity/identity-rules.js';
 import { DEFAULT_CONSENT_DEFAULTS } from '../../src/privacy/consent-purposes.js';
 import { consentOverview } from '../../src/privacy/consent-reader.js';
 import type { Store } from '../../src/store/store.js';
 import type { ConsentLineObservation, ConsentRecord, WalRecord } from '../../src/store/wal-format.js';
+import { useSegmentStore } from './segment-store.js';
 import type { StoreHarness } from './store-conformance.js';
-import { eventRecord, writeSegment } from './wal-fixtures.js';
+import { eventRecord } from './wal-fixtures.js';
 
 export const CONSENTS_COLUMNS = [
   'person_id',
@@ -61,28 +59,11 @@ const observation = (id: string, at: string, ...ids: string[]): WalRecord => ({ 
  */
 export function describeConsentConformance(engine: string, open: () => Promise<StoreHarness>): void {
   describe(`consent conformance: ${engine}`, () => {
-    let harness: StoreHarness;
     let store: Store;
-    let dir: string;
-    let segments = 0;
-
-    beforeEach(async () => {
-      harness = await open();
-      store = harness.store;
-      dir = mkdtempSync(join(tmpdir(), 'refinery-consent-'));
+    const segments = useSegmentStore(open, 'refinery-consent-', 'web', (opened) => {
+      store = opened;
     });
-    afterEach(async () => {
-      await harness.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-
-    const load = (records: readonly WalRecord[], sequence: number, stream = 'web') =>
-      store.events.loadBatch({
-        stream,
-        sequence,
-        file: writeSegment(dir, `seg-${++segments}.ndjson`, records),
-        dedupeWindowHours: 24,
-      });
+    const { load } = segments;
     const query = async (sql: string) => (await store.readOnlyQuery(sql, QUERY)).rows;
     const resolve = () => new IdentityResolution(store, DEFAULT_IDENTITY_RULES).run();
     const who = async (relation: string) =>

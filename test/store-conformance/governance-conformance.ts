@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { QuarantinedEventRow, QuarantineFilter, Store } from '../../src/store/store.js';
 import type { WalRecord } from '../../src/store/wal-format.js';
 import {
@@ -11,8 +8,9 @@ import {
   statusRecord,
   violation,
 } from './governance-fixtures.js';
+import { useSegmentStore } from './segment-store.js';
 import type { StoreHarness } from './store-conformance.js';
-import { eventRecord, message, writeSegment } from './wal-fixtures.js';
+import { eventRecord, message } from './wal-fixtures.js';
 
 /** The documented columns of the public `quarantined_events` view, in order (no payload: it may hold personal data). */
 export const QUARANTINED_EVENTS_COLUMNS = [
@@ -58,24 +56,11 @@ const parsed = (value: unknown): unknown => (typeof value === 'string' ? JSON.pa
  */
 export function describeGovernanceConformance(engine: string, open: () => Promise<StoreHarness>): void {
   describe(`governance conformance: ${engine}`, () => {
-    let harness: StoreHarness;
     let store: Store;
-    let dir: string;
-    let segments = 0;
-
-    beforeEach(async () => {
-      harness = await open();
-      store = harness.store;
-      dir = mkdtempSync(join(tmpdir(), 'refinery-governance-'));
+    const segments = useSegmentStore(open, 'refinery-governance-', 'gov', (opened) => {
+      store = opened;
     });
-    afterEach(async () => {
-      await harness.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-
-    const segment = (records: readonly WalRecord[]) => writeSegment(dir, `seg-${++segments}.ndjson`, records);
-    const load = (file: string, sequence: number, stream = 'gov') =>
-      store.events.loadBatch({ stream, sequence, file, dedupeWindowHours: 24 });
+    const { segment, loadFile: load } = segments;
     const ids = async (filter: QuarantineFilter, page: { limit: number; offset?: number } = { limit: 100 }) =>
       (await store.governance.listQuarantined(filter, page)).map((row) => row.id);
     const query = async (sql: string) => (await store.readOnlyQuery(sql, QUERY)).rows;

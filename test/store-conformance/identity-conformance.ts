@@ -1,14 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IdentityResolution } from '../../src/identity/identity-resolution.js';
 import { DEFAULT_IDENTITY_RULES, validateIdentityRules } from '../../src/identity/identity-rules.js';
 import type { IdentityChanges } from '../../src/store/identity-types.js';
 import type { Store } from '../../src/store/store.js';
-import type { IdentityObservationRecord, WalRecord } from '../../src/store/wal-format.js';
+import type { IdentityObservationRecord } from '../../src/store/wal-format.js';
+import { useSegmentStore } from './segment-store.js';
 import type { StoreHarness } from './store-conformance.js';
-import { eventRecord, writeSegment } from './wal-fixtures.js';
+import { eventRecord } from './wal-fixtures.js';
 
 export const PERSONS_COLUMNS = ['person_id', 'first_seen_at', 'identifier_count'];
 export const IDENTITIES_COLUMNS = ['person_id', 'identifier_type', 'identifier_value'];
@@ -49,28 +47,11 @@ function observation(id: string, at: string, ...ids: string[]): IdentityObservat
  */
 export function describeIdentityConformance(engine: string, open: () => Promise<StoreHarness>): void {
   describe(`identity conformance: ${engine}`, () => {
-    let harness: StoreHarness;
     let store: Store;
-    let dir: string;
-    let segments = 0;
-
-    beforeEach(async () => {
-      harness = await open();
-      store = harness.store;
-      dir = mkdtempSync(join(tmpdir(), 'refinery-identity-'));
+    const segments = useSegmentStore(open, 'refinery-identity-', 'web', (opened) => {
+      store = opened;
     });
-    afterEach(async () => {
-      await harness.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-
-    const load = (records: readonly WalRecord[], sequence: number, stream = 'web') =>
-      store.events.loadBatch({
-        stream,
-        sequence,
-        file: writeSegment(dir, `seg-${++segments}.ndjson`, records),
-        dedupeWindowHours: 24,
-      });
+    const { load } = segments;
     const query = async (sql: string) => (await store.readOnlyQuery(sql, QUERY)).rows;
     const resolution = () => new IdentityResolution(store, DEFAULT_IDENTITY_RULES);
 
