@@ -155,6 +155,11 @@ export class Collector {
     const checkEachSize = facts.body.length > limits.maxEventBytes;
     const batchSentAt = typeof defaults.sentAt === 'string' ? defaults.sentAt : undefined;
     const batchContext = isJsonObject(defaults.context) ? defaults.context : undefined;
+    // Scanned once per request, not once per message that inherits it.
+    const batchContextPersonal =
+      privacy !== undefined &&
+      batchContext !== undefined &&
+      holdsPersonalFields({ context: batchContext }, privacy.fields);
     for (let index = 0; index < messages.length; index++) {
       const raw = messages[index];
       const path = impliedType ? 'body' : `batch[${index}]`;
@@ -236,10 +241,10 @@ export class Collector {
         }
         if (privacy && !held) {
           const own = raw as Record<string, unknown>;
-          const stored = own.context === undefined && batchContext ? { ...own, context: batchContext } : own;
-          if (holdsPersonalFields(stored, privacy.fields)) {
+          const inherits = own.context === undefined && batchContext !== undefined;
+          if (holdsPersonalFields(own, privacy.fields) || (inherits && batchContextPersonal)) {
             toSeal.push(index);
-            sealed[index] = stored;
+            sealed[index] = inherits ? { ...own, context: batchContext } : own;
           }
         }
       } catch (error) {
