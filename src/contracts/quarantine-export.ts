@@ -1,3 +1,4 @@
+import { csvLine } from '../core/csv-writer.js';
 import type { QuarantinedEventRow, QuarantineFilter, Store } from '../store/store.js';
 import { quarantinedRows } from './quarantine-rows.js';
 
@@ -22,9 +23,9 @@ export async function* quarantineExportLines(
   filter: QuarantineFilter,
   format: 'ndjson' | 'csv',
 ): AsyncGenerator<string> {
-  if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\n`;
+  if (format === 'csv') yield csvLine(CSV_COLUMNS, '\n');
   for await (const row of quarantinedRows(store, filter, true)) {
-    yield format === 'csv' ? csvLine(row) : `${JSON.stringify(exportRecord(row))}\n`;
+    yield format === 'csv' ? csvRow(row) : `${JSON.stringify(exportRecord(row))}\n`;
   }
 }
 
@@ -42,24 +43,20 @@ function exportRecord(row: QuarantinedEventRow) {
   };
 }
 
-function csvLine(row: QuarantinedEventRow): string {
-  const cells = [
-    row.id,
-    row.receivedAt,
-    row.source,
-    row.type,
-    row.event,
-    row.contract,
-    row.status,
-    JSON.stringify(row.violations),
-    JSON.stringify(row.payload ?? null),
-  ];
-  return `${cells.map(csvCell).join(',')}\n`;
-}
-
-function csvCell(value: string | null): string {
-  if (value === null) return '';
-  // Client-sent text starting like a formula would run when the file is opened in a spreadsheet.
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+/** One quarantined event as a CSV line; LF line ends, as the NDJSON export, for readers that split lines. */
+function csvRow(row: QuarantinedEventRow): string {
+  return csvLine(
+    [
+      row.id,
+      row.receivedAt,
+      row.source,
+      row.type,
+      row.event,
+      row.contract,
+      row.status,
+      JSON.stringify(row.violations),
+      JSON.stringify(row.payload ?? null),
+    ],
+    '\n',
+  );
 }

@@ -1,3 +1,4 @@
+import { csvDocument } from '../../core/csv-writer.js';
 import { RefineryError } from '../../core/errors.js';
 import { eventKeysOf, type Profile, readProfile } from '../../profiles/profile-reader.js';
 import type { ErasureTarget } from '../../store/privacy-types.js';
@@ -151,18 +152,10 @@ export function parseBundlePart(value: unknown): BundlePart {
   });
 }
 
-/** RFC 4180 CSV: a header of every column any row has, objects as JSON, CRLF line ends. */
+/**
+ * One part of a bundle as an RFC 4180 CSV document (CRLF line ends), through the formula-safe writer: event
+ * names, ids and traits come from clients, and the person or their agent opens the file in a spreadsheet.
+ */
 export function toCsv(rows: readonly Record<string, unknown>[]): string {
-  const columns: string[] = [];
-  for (const row of rows) for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
-  const cell = (value: unknown): string => {
-    if (value === null || value === undefined) return '';
-    const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-    return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-  };
-  const lines = [
-    columns.map(cell).join(','),
-    ...rows.map((row) => columns.map((c) => cell(row[c])).join(',')),
-  ];
-  return `${lines.join('\r\n')}\r\n`;
+  return csvDocument(rows);
 }
