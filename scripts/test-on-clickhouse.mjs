@@ -1,4 +1,5 @@
-// The second pass of `npm test`: the integration tests that talk to a store (collection, SDKs, dashboard)
+// The second pass of `npm test`: the integration tests that talk to a store (collection, SDKs, the fuzz harness,
+// dashboard)
 // run again with REFINERY_TEST_STORE=clickhouse, each test workspace on a ClickHouse server of its own.
 // Without clickhouse-server on the machine the pass is skipped with a message (CI installs it).
 import { spawnSync } from 'node:child_process';
@@ -16,7 +17,7 @@ if (!installed) {
 }
 const vitest = fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url));
 console.log('Integration tests again, on ClickHouse (REFINERY_TEST_STORE=clickhouse):');
-const run = spawnSync(process.execPath, [vitest, 'run', 'test/collect', 'test/browser'], {
+const run = spawnSync(process.execPath, [vitest, 'run', 'test/collect', 'test/fuzz', 'test/browser'], {
   stdio: 'inherit',
   env: { ...process.env, REFINERY_TEST_STORE: 'clickhouse' },
 });

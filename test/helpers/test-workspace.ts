@@ -13,6 +13,11 @@ export interface TestWorkspace {
   readonly adminKey: string;
   /** Loads everything the WAL holds into the store. */
   drain(): Promise<void>;
+  /**
+   * Stops the server (it loads what its log holds, as a Ctrl+C would) and starts a new one on the same folder and
+   * store; `server` then names the new one. Rejects when the new server cannot start.
+   */
+  restart(): Promise<void>;
   /** Runs a read-only query through the store and returns its rows. */
   rows<T = Record<string, unknown>>(sql: string): Promise<T[]>;
   close(): Promise<void>;
@@ -41,23 +46,31 @@ export async function startTestWorkspace(
     options.engine ?? (process.env.REFINERY_TEST_STORE === 'clickhouse' ? 'clickhouse' : 'duckdb');
   const clickhouse = engine === 'clickhouse' ? await startClickHouse() : undefined;
   const storeUrl = clickhouse ? `clickhouse://127.0.0.1:${clickhouse.httpPort}/test` : undefined;
-  const server = await startServer({
-    dir,
-    storeUrl,
-    port: 0,
-    host: '127.0.0.1',
-    onLoaderError: () => undefined,
-  });
+  const start = () =>
+    startServer({
+      dir,
+      storeUrl,
+      port: 0,
+      host: '127.0.0.1',
+      onLoaderError: () => undefined,
+    });
+  let server = await start();
   const writeKey = (
     await createApiKey(server.store, { kind: 'write', source: server.config.sources[0]!.name })
   ).key;
   const adminKey = (await createApiKey(server.store, { kind: 'admin' })).key;
   return {
     dir,
-    server,
+    get server() {
+      return server;
+    },
     writeKey,
     adminKey,
     drain: () => server.loader.drain(),
+    async restart() {
+      await server.close();
+      server = await start();
+    },
     async rows<T>(sql: string) {
       return (await server.store.readOnlyQuery(sql, { timeoutMs: 30_000, maxRows: 1_000_000 })).rows as T[];
     },
