@@ -1,6 +1,5 @@
 // The second pass of `npm test`: the integration tests that talk to a store (collection, SDKs, the fuzz harness,
-// dashboard)
-// run again with REFINERY_TEST_STORE=clickhouse, each test workspace on a ClickHouse server of its own.
+// dashboard) run again with REFINERY_TEST_STORE=clickhouse, each test workspace on a ClickHouse server of its own.
 // Without clickhouse-server on the machine the pass is skipped with a message (CI installs it).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
