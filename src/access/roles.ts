@@ -8,9 +8,11 @@ export const PERMISSION_SUMMARIES = Object.freeze({
   collect: "send events for the key's source (the Segment-compatible collection API)",
   'read:analytics':
     'aggregates and metadata without personal data: counts, timelines, sources, contracts, violation statistics',
-  'read:profiles': 'look up profiles, with personal fields masked unless the key also holds read:personal',
+  'read:profiles':
+    'look up profiles by person, user or anonymous id, with personal fields masked unless the key also holds read:personal',
   'read:events': 'individual events (recent, tail, rejects), which carry user ids and payloads',
-  'read:personal': 'personal fields and payloads: unmasked profiles, quarantined payloads and their export',
+  'read:personal':
+    'personal fields and payloads: unmasked profiles, lookups and searches by email, phone or other personal identifiers, quarantined payloads and their export',
   query: 'read-only SQL over the public relations, which hold personal columns',
   'manage:data': 'change data: imports, quarantine replays and discards, contract reloads',
   'manage:keys': 'create, list and revoke keys',

@@ -60,13 +60,40 @@ const MAX_ORDERS = 10_000;
 const WITHHELD = '[hidden]';
 
 /**
+ * Identifier types that name a person only inside this workspace: ids the sources made up (a shop's customer
+ * number, a browser's random id) and person ids. Knowing one says nothing about who someone is, and holding one
+ * means having seen the workspace's own data. Every other type (email, phone, and whatever external ids the
+ * rules name, which may be anything from an advertising id to a national number) can be known by anyone who
+ * knows the person, so a lookup by it tells whether that person is a customer.
+ */
+const PSEUDONYMOUS_TYPES: ReadonlySet<string> = new Set(['user_id', 'anonymous_id']);
+
+const PERSON_ID = /^p_[0-9a-f]{16}$/;
+
+/**
+ * Whether looking a person up by this reference needs `read:personal`: true for `email:`, `phone:` and any
+ * other identifier type that is not pseudonymous (see above). A person id, `user_id:`, `anonymous_id:` and a
+ * bare value (a user id) do not. Decided from the reference's form alone, before anything is looked up, so a
+ * refusal says nothing about whether the person exists.
+ *
+ * @example referenceNeedsPersonalAccess('email:ada@example.com') // true
+ */
+export function referenceNeedsPersonalAccess(reference: string): boolean {
+  const text = reference.trim();
+  if (PERSON_ID.test(text)) return false;
+  const colon = text.indexOf(':');
+  if (colon <= 0) return false;
+  return !PSEUDONYMOUS_TYPES.has(text.slice(0, colon));
+}
+
+/**
  * Finds a person by what a caller knows: a person id (`p_…`, also one merged away since), or
  * `type:value` for any identifier type — `email:` and `phone:` take the clear value, which is normalised and
  * hashed as the graph holds it. A bare value is taken as a user id.
  */
 export async function findPerson(store: Store, reference: string): Promise<StoredPerson | undefined> {
   const text = reference.trim();
-  if (/^p_[0-9a-f]{16}$/.test(text)) return store.identity.person(text);
+  if (PERSON_ID.test(text)) return store.identity.person(text);
   const identifier = identifierOfReference(text);
   const personId = await store.identity.personOf(identifier);
   return personId === undefined ? undefined : store.identity.person(personId);

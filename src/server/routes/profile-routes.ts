@@ -1,11 +1,16 @@
 import type { FastifyInstance } from 'fastify';
-import { seesPersonalData } from '../../access/roles.js';
+import { rolesWith, seesPersonalData } from '../../access/roles.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { RefineryError } from '../../core/errors.js';
 import type { ConsentDefaults } from '../../privacy/consent-purposes.js';
 import type { PersonalFields } from '../../privacy/vault/personal-fields.js';
 import type { SubjectKeyVault } from '../../privacy/vault/subject-key-vault.js';
-import { findPerson, readProfile, searchProfiles } from '../../profiles/profile-reader.js';
+import {
+  findPerson,
+  readProfile,
+  referenceNeedsPersonalAccess,
+  searchProfiles,
+} from '../../profiles/profile-reader.js';
 import type { Store } from '../../store/store.js';
 import { audit } from '../audit-trail.js';
 import { API_KEY_SECURITY, getApiKeyOrThrow } from '../authorise.js';
@@ -35,7 +40,8 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRouteDe
         description:
           'The id is a person id (p_…), or type:value of any identifier: user_id:42, anonymous_id:…, ' +
           'email:ada@example.com (normalised and hashed as the identity graph holds it). A bare value is a user id. ' +
-          'Personal fields are hidden unless the key may read personal data.',
+          'Personal fields are hidden unless the key may read personal data, and a lookup by anything but a ' +
+          'person id, user id or anonymous id (an email, a phone, an external id) needs read:personal.',
         security: API_KEY_SECURITY,
         params: { type: 'object', properties: { id: { type: 'string' } } },
         querystring: {
@@ -48,13 +54,23 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRouteDe
       const { id } = request.params as { id: string };
       const { events } = request.query as { events?: string };
       const key = getApiKeyOrThrow(request);
-      const person = await findPerson(deps.store, decodeURIComponent(id));
+      const personal = seesPersonalData(key.kind);
+      // Checked before anything is looked up: the answer to a key that may not ask is the same whether or not
+      // the person exists, so an email cannot be tested for being a customer's.
+      if (!personal && referenceNeedsPersonalAccess(id)) {
+        throw new RefineryError(
+          'REFINERY_ERR_FORBIDDEN',
+          `Looking a person up by ${identifierTypeOf(id)} is reading personal data; it needs a key with the ` +
+            `"read:personal" permission (${rolesWith('read:personal').join(', ')} keys hold it).`,
+          { field: 'id', permission: 'read:personal' },
+        );
+      }
+      const person = await findPerson(deps.store, id);
       if (!person) {
         throw new RefineryError('REFINERY_ERR_PROFILE_NOT_FOUND', `No person is known by "${id}".`, {
           field: 'id',
         });
       }
-      const personal = seesPersonalData(key.kind);
       const profile = await readProfile(deps.store, person, {
         personal,
         personalFields: deps.personalFields,
@@ -108,8 +124,8 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRouteDe
       if (!personal && deps.personalFields.traits.has(query.trait)) {
         throw new RefineryError(
           'REFINERY_ERR_FORBIDDEN',
-          `"${query.trait}" is a personal field; searching by it needs a key that may read personal data.`,
-          { field: 'trait' },
+          `"${query.trait}" is a personal field; searching by it needs a key with the "read:personal" permission.`,
+          { field: 'trait', permission: 'read:personal' },
         );
       }
       const profiles = await searchProfiles(
@@ -133,6 +149,12 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRouteDe
       return { items: profiles };
     },
   );
+}
+
+/** `email` of `email:ada@example.com`: what a refusal may name without repeating the value. */
+function identifierTypeOf(reference: string): string {
+  const type = reference.trim().split(':', 1)[0] ?? '';
+  return /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(type) ? type : 'that identifier';
 }
 
 function recentEventsOf(raw: string | undefined): number {
