@@ -5,6 +5,10 @@
 export const ERROR_CATALOGUE = {
   REFINERY_ERR_MALFORMED_JSON: { status: 400, summary: 'The request body is not valid JSON.' },
   REFINERY_ERR_INVALID_UTF8: { status: 400, summary: 'The request body is not valid UTF-8.' },
+  REFINERY_ERR_INVALID_UNICODE: {
+    status: 400,
+    summary: 'A string or key holds a lone surrogate (a \\uD800–\\uDFFF escape without its pair).',
+  },
   REFINERY_ERR_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     summary: 'The request body has a content type or encoding the endpoint does not accept.',
