@@ -52,6 +52,10 @@ export const ERROR_CATALOGUE = {
   },
   REFINERY_ERR_NOT_FOUND: { status: 404, summary: 'No such route or resource.' },
   REFINERY_ERR_METHOD_NOT_ALLOWED: { status: 405, summary: 'The route exists but not for this HTTP method.' },
+  REFINERY_ERR_MALFORMED_URL: {
+    status: 400,
+    summary: 'The request path holds a malformed percent-encoding or one that is not UTF-8.',
+  },
   REFINERY_ERR_QUERY_NOT_READ_ONLY: {
     status: 400,
     summary: 'A query sent to `/v1/query` must be a single read-only SELECT statement.',

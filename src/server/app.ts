@@ -19,8 +19,9 @@ import type { WorkspacePrivacy } from '../privacy/workspace-privacy.js';
 import type { Store } from '../store/store.js';
 import { declareScopeAccess, registerAuthorisation } from './authorise.js';
 import { registerJsonBodyParser } from './body-parser.js';
-import { registerErrorHandler } from './error-handler.js';
+import { answerFrameworkError, MAX_PATH_PARAM_CHARS, registerErrorHandler } from './error-handler.js';
 import { openApiInfo } from './openapi.js';
+import { registerPathParamChecks } from './path-params.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerCollectRoutes } from './routes/collect-routes.js';
@@ -58,9 +59,12 @@ const DASHBOARD_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 /** Builds the HTTP app without listening, so tests can `inject()` requests and servers can `listen()`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger ?? false,
+    // Without --log, warnings and errors still reach stderr: a 5xx always leaves its cause in the log.
+    logger: deps.logger ? true : { level: 'warn', stream: process.stderr },
     bodyLimit: deps.config.limits.maxBatchBytes,
     trustProxy: deps.config.server.trustProxy,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
+    frameworkErrors: answerFrameworkError,
   });
   // Bodies are checked by Refinery's own validators so every error carries a stable code and a field path;
   // route schemas exist to document the API, not to validate or reshape it.
@@ -75,6 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     hideUntagged: true,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  registerPathParamChecks(app);
   // After CORS, so refusals carry its headers; before every /v1/ route, so each one's permission is checked.
   registerAuthorisation(app, deps.keys);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

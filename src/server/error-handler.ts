@@ -1,5 +1,8 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, isRefineryError, RefineryError } from '../core/errors.js';
+
+/** The longest path parameter (an id, an identifier such as `email:…`) the router accepts, encoded. */
+export const MAX_PATH_PARAM_CHARS = 512;
 
 /**
  * The single place that shapes error responses: `{code, message, …details}` with the code's status.
@@ -16,8 +19,8 @@ export function registerErrorHandler(
       limits,
       request.routeOptions.config as RouteLimits,
     );
-    if (refinery.status >= 500) request.log.error({ err: error }, refinery.message);
-    void reply.status(refinery.status).send(refinery.toJSON());
+    if (refinery.status >= 500) logServerError(request, refinery, error);
+    void reply.status(refinery.status).send(responseBodyOf(refinery));
   });
   app.setNotFoundHandler((request, reply) => {
     const error = new RefineryError(
@@ -26,6 +29,71 @@ export function registerErrorHandler(
     );
     void reply.status(404).send(error.toJSON());
   });
+}
+
+/**
+ * Fastify's `frameworkErrors` option: the router's own refusals (a path whose percent-encoding does not
+ * decode to UTF-8, a parameter over `MAX_PATH_PARAM_CHARS`) happen before any route or hook runs, so
+ * without this they answer in Fastify's shape instead of a catalogue code.
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const refinery = frameworkError(error);
+  if (refinery.status >= 500) logServerError(request, refinery, error);
+  void reply.status(refinery.status).send(refinery.toJSON());
+}
+
+function frameworkError(error: FastifyError): RefineryError {
+  if (error.code === 'FST_ERR_BAD_URL') {
+    return new RefineryError(
+      'REFINERY_ERR_MALFORMED_URL',
+      'The request path holds a percent-encoding that is malformed or not UTF-8 (for example %E0%A4%A); ' +
+        'encode each path segment once with encodeURIComponent.',
+      { field: 'path' },
+    );
+  }
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return new RefineryError(
+      'REFINERY_ERR_INVALID_FIELD',
+      `An id in the request path is longer than ${MAX_PATH_PARAM_CHARS} characters.`,
+      { field: 'path', limit: MAX_PATH_PARAM_CHARS },
+    );
+  }
+  return new RefineryError(
+    'REFINERY_ERR_INTERNAL',
+    'An unexpected error occurred; see the server log.',
+    {},
+    {
+      cause: error,
+    },
+  );
+}
+
+/**
+ * Every 5xx reaches the server log, with the route pattern rather than the URL (a query string may carry a
+ * write key), so an answer that says "see the server log" always has something there.
+ */
+function logServerError(request: FastifyRequest, refinery: RefineryError, error: unknown): void {
+  const route = `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
+  request.log.error({ err: error, code: refinery.code, route }, `${route}: ${refinery.message}`);
+}
+
+/**
+ * The JSON a client gets. A 5xx keeps only what helps the client (code, message, the field and limit), not
+ * the details collected for the log, such as the SQL a failing store statement ran.
+ */
+function responseBodyOf(error: RefineryError): Record<string, unknown> {
+  if (error.status < 500) return error.toJSON();
+  const { field, limit } = error.details;
+  return {
+    code: error.code,
+    message: error.message,
+    ...(field === undefined ? {} : { field }),
+    ...(limit === undefined ? {} : { limit }),
+  };
 }
 
 interface RouteLimits {

@@ -158,7 +158,7 @@ export function registerConsentRoutes(app: FastifyInstance, deps: ConsentRouteDe
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      const person = await findPerson(deps.store, decodeURIComponent(id));
+      const person = await findPerson(deps.store, id);
       if (!person) {
         throw new RefineryError('REFINERY_ERR_PROFILE_NOT_FOUND', `No person is known by "${id}".`, {
           field: 'id',

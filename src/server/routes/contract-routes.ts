@@ -20,7 +20,7 @@ import type { WorkspacePrivacy } from '../../privacy/workspace-privacy.js';
 import type { QuarantinedEventRow, QuarantineFilter, Store } from '../../store/store.js';
 import { audit } from '../audit-trail.js';
 import { API_KEY_SECURITY, getApiKeyOrThrow } from '../authorise.js';
-import { limitOf, parseDate, TIMELINE_QUERY } from './query-params.js';
+import { limitOf, offsetOf, parseDate, TIMELINE_QUERY } from './query-params.js';
 
 export interface ContractRouteDeps {
   readonly audit?: AuditLog;
@@ -172,7 +172,7 @@ export function registerContractRoutes(app: FastifyInstance, deps: ContractRoute
     },
     async (request) => {
       const filter = filterOf(request.query as Record<string, unknown>);
-      const offset = Math.max(0, Number((request.query as { offset?: string }).offset ?? 0) || 0);
+      const offset = offsetOf(request);
       const [items, counts] = await Promise.all([
         deps.store.governance.listQuarantined(filter, { limit: limitOf(request, 50, 1000), offset }),
         deps.store.governance.countQuarantined(withoutStatus(filter)),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
 import type { ContractSet } from '../../contracts/contract-set.js';
@@ -14,6 +14,7 @@ import {
 } from '../../store/import-types.js';
 import type { Store } from '../../store/store.js';
 import { API_KEY_SECURITY } from '../authorise.js';
+import { hasControlCharacter } from '../path-params.js';
 
 export interface ImportRouteDeps {
   readonly store: Store;
@@ -78,7 +79,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
             },
           );
         }
-        const fileName = basename(query.fileName ?? 'upload');
+        const fileName = uploadFileNameOf(query.fileName);
         const body = request.body as NodeJS.ReadableStream | undefined;
         if (!body || typeof (body as { pipe?: unknown }).pipe !== 'function') {
           throw new RefineryError(
@@ -89,8 +90,9 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
         mkdirSync(deps.uploadsDir, { recursive: true });
         const folder = join(deps.uploadsDir, randomUUID());
         mkdirSync(folder);
-        // Keep the original name: the reader picks the format (and gzip) from the extension.
-        const file = join(folder, fileName);
+        // The file on disk gets a name of the server's choosing with the upload's extensions, from which the
+        // reader picks the format and compression; the name the client gave is only shown (reports, `source`).
+        const file = join(folder, `upload${extensionsOf(fileName)}`);
         try {
           await pipeline(body, createWriteStream(file));
           return await runImport(deps.store, {
@@ -107,4 +109,37 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
       },
     );
   });
+}
+
+const MAX_FILE_NAME_BYTES = 255;
+
+/**
+ * The client's name for the uploaded file, or a 400 naming `fileName`: a plain file name (what `basename`
+ * gives on the client), never a path, `.`/`..`, empty, over 255 bytes, or holding control characters.
+ */
+export function uploadFileNameOf(raw: string | undefined): string {
+  const refuse = (why: string) =>
+    new RefineryError('REFINERY_ERR_INVALID_FIELD', `fileName ${why}.`, { field: 'fileName' });
+  if (raw === undefined || raw === '') {
+    throw new RefineryError('REFINERY_ERR_MISSING_FIELD', 'Give the name of the file sent as ?fileName=.', {
+      field: 'fileName',
+    });
+  }
+  if (Buffer.byteLength(raw) > MAX_FILE_NAME_BYTES) {
+    throw new RefineryError(
+      'REFINERY_ERR_INVALID_FIELD',
+      `fileName is longer than ${MAX_FILE_NAME_BYTES} bytes.`,
+      { field: 'fileName', limit: MAX_FILE_NAME_BYTES },
+    );
+  }
+  if (raw === '.' || raw === '..' || /[/\\]/.test(raw)) {
+    throw refuse('must be a file name without a folder (no /, \\, . or ..)');
+  }
+  if (hasControlCharacter(raw)) throw refuse('must not hold control characters');
+  return raw;
+}
+
+/** `.csv`, `.csv.gz`: up to two trailing extensions of letters and digits, lower-cased; '' when there are none. */
+function extensionsOf(fileName: string): string {
+  return (/(\.[A-Za-z0-9]{1,10}){1,2}$/.exec(fileName)?.[0] ?? '').toLowerCase();
 }

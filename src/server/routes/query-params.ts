@@ -17,6 +17,24 @@ export function limitOf(request: FastifyRequest, fallback: number, max: number):
   return Number.isInteger(raw) && raw > 0 ? Math.min(raw, max) : fallback;
 }
 
+/** `?offset=` as a whole number of rows to skip (0 when absent), or a 400 naming the field. */
+export function offsetOf(request: FastifyRequest): number {
+  const raw = (request.query as { offset?: string }).offset;
+  if (raw === undefined || raw === '') return 0;
+  const offset = Number(raw);
+  // Beyond the safe integers a number is no longer exact, and the engines refuse it as a row count.
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new RefineryError(
+      'REFINERY_ERR_INVALID_FIELD',
+      'offset must be a whole number of rows, 0 or more.',
+      {
+        field: 'offset',
+      },
+    );
+  }
+  return offset;
+}
+
 /** An ISO 8601 query value as a Date, or a 400 naming the field. */
 export function parseDate(value: string, field: string): Date {
   const date = new Date(value);
