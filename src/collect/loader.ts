@@ -1,4 +1,5 @@
-import type { BatchLoadReport, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import { loadSegmentSettingAside, type SegmentLoadReport } from './wal/segment-loading.js';
 import type { WriteAheadLog } from './wal/write-ahead-log.js';
 
 export interface LoaderOptions {
@@ -18,6 +19,8 @@ export interface LoaderStatus {
   readonly pendingSegments: number;
   readonly loadedEvents: number;
   readonly duplicates: number;
+  /** Log lines set aside since start instead of loaded (bad checksum, ill-formed, refused by the engine). */
+  readonly setAsideLines: number;
   readonly lastError: string | null;
   readonly oldestPendingSince: number | null;
 }
@@ -25,7 +28,9 @@ export interface LoaderStatus {
 /**
  * Moves sealed WAL segments into the store, oldest first. The store records each segment's sequence in
  * the same transaction as its rows, so after a crash a segment is either fully loaded (and skipped) or not
- * at all (and loaded again): replay is idempotent. A segment file is deleted only after its commit.
+ * at all (and loaded again): replay is idempotent. A segment file is deleted only after its commit. A line
+ * that cannot be loaded is set aside with its reason (see `loadSegmentSettingAside`), never holding back the
+ * segment; only a store that cannot take a load keeps a segment waiting.
  */
 export class Loader {
   private timer: NodeJS.Timeout | undefined;
@@ -38,6 +43,7 @@ export class Loader {
     pendingSegments: 0,
     loadedEvents: 0,
     duplicates: 0,
+    setAsideLines: 0,
     lastError: null,
     oldestPendingSince: null,
   };
@@ -102,12 +108,10 @@ export class Loader {
       oldestPendingSince: segments.length > 0 ? (this.status.oldestPendingSince ?? Date.now()) : null,
     };
     for (const [index, segment] of segments.entries()) {
-      let report: BatchLoadReport;
+      let report: SegmentLoadReport;
       try {
-        report = await this.store.events.loadBatch({
+        report = await loadSegmentSettingAside(this.store, segment, {
           stream: this.options.stream,
-          sequence: segment.sequence,
-          file: segment.file,
           dedupeWindowHours: this.options.dedupeWindowHours,
         });
       } catch (error) {
@@ -122,6 +126,7 @@ export class Loader {
         pendingSegments: remaining,
         loadedEvents: this.status.loadedEvents + report.inserted,
         duplicates: this.status.duplicates + report.duplicates,
+        setAsideLines: this.status.setAsideLines + report.setAside,
         lastError: null,
         oldestPendingSince: remaining > 0 ? Date.now() : null,
       };

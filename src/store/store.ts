@@ -5,7 +5,7 @@ import type { ImportRepository } from './import-types.js';
 import type { PrivacyRepository } from './privacy-types.js';
 import type { ProfileRepository } from './profile-types.js';
 import type { QueryResult } from './query-result.js';
-import type { ParsedAgent, QuarantineStatus, StoredViolation } from './wal-format.js';
+import type { DamagedLineStatus, ParsedAgent, QuarantineStatus, StoredViolation } from './wal-format.js';
 
 export type StoreEngine = 'duckdb' | 'clickhouse';
 
@@ -19,6 +19,51 @@ export interface EventBatch {
   readonly file: string;
   /** Events whose message_id was stored within this many hours are dropped as retries. 0 means forever. */
   readonly dedupeWindowHours: number;
+  /**
+   * Lines of the segment the loader set aside (they are not in `file`): recorded with the load, so they are
+   * kept exactly once and the segment never fails for their sake.
+   */
+  readonly damaged?: readonly DamagedLineInput[];
+}
+
+/** A write-ahead-log line set aside by the loader, as handed to the store. */
+export interface DamagedLineInput {
+  /** 1-based line number in the original segment file. */
+  readonly lineNo: number;
+  /** `checksum_mismatch`, `invalid_utf8`, `lone_surrogate`, `not_json` or `engine_refused`. */
+  readonly damage: string;
+  readonly reason: string;
+  /** The line's bytes exactly as found (without its newline). */
+  readonly raw: Buffer;
+}
+
+/** A set-aside line as stored: where it came from, why, and what became of it. */
+export interface DamagedLineRow {
+  /** `<stream>.<sequence>.<line>`: stable, so a reloaded segment records the same line once. */
+  readonly id: string;
+  readonly stream: string;
+  readonly sequence: number;
+  readonly lineNo: number;
+  readonly damage: string;
+  readonly reason: string;
+  /** Length of the raw line in bytes. */
+  readonly bytes: number;
+  readonly foundAt: string;
+  readonly status: DamagedLineStatus;
+  readonly statusAt: string | null;
+  readonly statusBy: string | null;
+  /** Present when asked for (`withRaw`): the line's bytes, base64. */
+  readonly raw?: string;
+}
+
+export interface DamagedLineFilter {
+  readonly status?: DamagedLineStatus;
+  readonly ids?: readonly string[];
+}
+
+/** The stable id of a set-aside line. */
+export function damagedLineId(stream: string, sequence: number, lineNo: number): string {
+  return `${stream}.${sequence}.${lineNo}`;
 }
 
 export interface BatchLoadReport {
@@ -68,6 +113,17 @@ export interface EventRepository {
   /** Newest events first; `afterLoadSeq` returns only rows loaded after that point (for a live tail). */
   recent(options: { limit: number; afterLoadSeq?: number }): Promise<EventSummary[]>;
   recentRejects(limit: number): Promise<Record<string, unknown>[]>;
+  /**
+   * Runs `loadBatch`'s reading and expansion of a segment without keeping anything, and throws what the engine
+   * throws for its content. The loader uses it to find the line an engine refuses.
+   */
+  checkBatch(batch: EventBatch): Promise<void>;
+  /** Write-ahead-log lines the loader set aside, oldest first. */
+  listDamagedLines(
+    filter: DamagedLineFilter,
+    page: { readonly limit: number; readonly offset?: number; readonly withRaw?: boolean },
+  ): Promise<DamagedLineRow[]>;
+  countDamagedLines(): Promise<{ readonly status: DamagedLineStatus; readonly count: number }[]>;
 }
 
 /** Which quarantined events to list; every field narrows the selection. */

@@ -178,6 +178,22 @@ export interface ConsentRecord {
   readonly unknown?: readonly string[];
 }
 
+/** What became of a write-ahead-log line the loader set aside: held until someone replays or discards it. */
+export type DamagedLineStatus = 'held' | 'replayed' | 'discarded';
+
+/**
+ * A decision on set-aside log lines, written to the log with the replayed line (if any), so the line is stored
+ * and marked replayed in the same load: never both held and stored, never stored twice.
+ */
+export interface DamagedLineStatusRecord {
+  readonly k: 'd';
+  readonly ids: readonly string[];
+  readonly status: Exclude<DamagedLineStatus, 'held'>;
+  readonly at: string;
+  /** Who decided (an API key's name, or `cli:<user>`). */
+  readonly by: string;
+}
+
 /** A line of the write-ahead log. */
 export type WalRecord =
   | RequestRecord
@@ -186,7 +202,8 @@ export type WalRecord =
   | FlagRecord
   | QuarantineStatusRecord
   | IdentityObservationRecord
-  | ConsentRecord;
+  | ConsentRecord
+  | DamagedLineStatusRecord;
 
 export const EVENT_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

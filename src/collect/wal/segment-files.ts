@@ -2,6 +2,9 @@ import { join } from 'node:path';
 
 export const OPEN_SUFFIX = '.ndjson.open';
 export const SEALED_SUFFIX = '.ndjson';
+/** Beside a segment while the loader works on it: the copy without its set-aside lines, and a trial file. */
+export const LOADABLE_COPY_SUFFIX = '.loadable';
+export const TRIAL_SUFFIX = '.trial';
 const NAME = /^seg-(\d{12})\.ndjson(\.open)?$/;
 
 export interface SegmentFile {

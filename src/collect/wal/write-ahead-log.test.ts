@@ -1,7 +1,16 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { verifyLine, withoutChecksum } from './line-checksum.js';
 import { segmentName } from './segment-files.js';
 import { WriteAheadLog } from './write-ahead-log.js';
 
@@ -95,7 +104,53 @@ describe('write-ahead log', () => {
     await second.append('{"i":3}\n');
     await second.sealActive();
     const lines = second.sealedSegments().flatMap((s) => readFileSync(s.file, 'utf8').trim().split('\n'));
-    expect(lines).toEqual(['{"i":1}', '{"i":3}']);
+    expect(lines.map((line) => withoutChecksum(Buffer.from(line)).toString())).toEqual([
+      '{"i":1}',
+      '{"i":3}',
+    ]);
     await second.close();
+  });
+
+  it('writes every line with a checksum of its bytes, also when a line spans chunks or a chunk holds lines', async () => {
+    const wal = await WriteAheadLog.open(options());
+    await wal.append([
+      Buffer.from('{"k":"q","body":'),
+      Buffer.from('{"a":1}'),
+      Buffer.from('}\n{"k":"r"}\n'),
+    ]);
+    await wal.append('{"k":"i"}\n');
+    await wal.sealActive();
+    const text = readFileSync(wal.sealedSegments()[0]!.file, 'utf8');
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      expect(line).toMatch(/,"#":"[0-9a-f]{8}"}$/);
+      expect(verifyLine(Buffer.from(line))).toEqual({ ok: true, checksummed: true });
+    }
+    expect(lines.map((line) => JSON.parse(line).k)).toEqual(['q', 'r', 'i']);
+    expect(withoutChecksum(Buffer.from(lines[0]!)).toString()).toBe('{"k":"q","body":{"a":1}}');
+    await wal.close();
+  });
+
+  it('ends an unterminated last line of an append, so it cannot run into the next one', async () => {
+    const wal = await WriteAheadLog.open(options());
+    await wal.append('{"n":1}');
+    await wal.append('{"n":2}\n');
+    await wal.sealActive();
+    const lines = readFileSync(wal.sealedSegments()[0]!.file, 'utf8').trimEnd().split('\n');
+    expect(lines.map((line) => JSON.parse(line).n)).toEqual([1, 2]);
+    await wal.close();
+  });
+
+  it('leaves stray files and folders in the log folder alone and does not take them for segments', async () => {
+    writeFileSync(join(dir, 'notes.txt'), 'not a segment');
+    mkdirSync(join(dir, segmentName(7, true)));
+    mkdirSync(join(dir, segmentName(8, false)));
+    const wal = await WriteAheadLog.open(options());
+    expect(wal.sealedSegments()).toEqual([]);
+    await wal.append('{"n":1}\n');
+    await wal.sealActive();
+    expect(wal.sealedSegments().map((s) => s.sequence)).toEqual([9]);
+    await wal.close();
   });
 });

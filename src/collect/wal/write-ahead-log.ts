@@ -7,6 +7,7 @@ import {
   readdirSync,
   readSync,
   renameSync,
+  rmSync,
   statSync,
   unlinkSync,
 } from 'node:fs';
@@ -14,7 +15,14 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RefineryError } from '../../core/errors.js';
 import { fsyncDirectory } from '../../core/fsync-directory.js';
-import { parseSegmentName, type SegmentFile, segmentName } from './segment-files.js';
+import { withLineChecksums } from './line-checksum.js';
+import {
+  LOADABLE_COPY_SUFFIX,
+  parseSegmentName,
+  type SegmentFile,
+  segmentName,
+  TRIAL_SUFFIX,
+} from './segment-files.js';
 
 export interface WriteAheadLogOptions {
   readonly dir: string;
@@ -66,18 +74,26 @@ export class WriteAheadLog {
     mkdirSync(options.dir, { recursive: true });
     let highest = options.loadedSequence;
     let bytes = 0;
+    removeLoaderLeftovers(options.dir);
     for (const segment of listSegments(options.dir)) {
       if (!segment.sealed) recoverOpenSegment(segment);
       highest = Math.max(highest, segment.sequence);
     }
     for (const segment of listSegments(options.dir)) bytes += statSync(segment.file).size;
     fsyncDirectory(options.dir);
+    // Above anything named like a segment, even a folder, so the new active segment never collides with it.
+    for (const name of readdirSync(options.dir)) {
+      highest = Math.max(highest, parseSegmentName(options.dir, name)?.sequence ?? 0);
+    }
     const log = new WriteAheadLog(options, highest + 1, bytes);
     await log.openActive();
     return log;
   }
 
-  /** Appends complete NDJSON lines (each ending in "\n"); resolves once they are durable. */
+  /**
+   * Appends complete NDJSON lines (each ending in "\n"; a line may span chunks); resolves once they are durable.
+   * Each line is written with a checksum (see line-checksum.ts).
+   */
   append(lines: string | readonly Buffer[]): Promise<void> {
     if (this.closed)
       return Promise.reject(new RefineryError('REFINERY_ERR_SHUTTING_DOWN', 'The log is closed.'));
@@ -91,9 +107,10 @@ export class WriteAheadLog {
         ),
       );
     }
+    // Each line gets its checksum here, so the loader can tell a line that changed on disk from one that did not.
+    const checksummed = withLineChecksums(typeof lines === 'string' ? [Buffer.from(lines)] : lines);
     return new Promise<void>((resolve, reject) => {
-      if (typeof lines === 'string') this.pending.push(Buffer.from(lines));
-      else this.pending.push(...lines);
+      for (const piece of checksummed) this.pending.push(piece);
       this.waiters.push({ resolve, reject });
       this.flushing ??= this.flushLoop();
     });
@@ -191,11 +208,22 @@ export class WriteAheadLog {
   }
 }
 
+// Anything else in the folder (a stray file, a folder named like a segment) is not the log's and is left alone.
 function listSegments(dir: string): SegmentFile[] {
-  return readdirSync(dir)
-    .map((name) => parseSegmentName(dir, name))
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => parseSegmentName(dir, entry.name))
     .filter((segment): segment is SegmentFile => segment !== undefined)
     .sort((a, b) => a.sequence - b.sequence);
+}
+
+/** Copies and trial files a load interrupted by a crash left beside their segments; a new load rewrites them. */
+function removeLoaderLeftovers(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (!/^seg-\d{12}\.ndjson\./.test(name)) continue;
+    if (name.endsWith(LOADABLE_COPY_SUFFIX) || name.endsWith(TRIAL_SUFFIX))
+      rmSync(join(dir, name), { force: true });
+  }
 }
 
 function recoverOpenSegment(segment: SegmentFile): void {

@@ -1,15 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { expandRequestRecord } from '../expand-request.js';
-import type {
-  BatchLoadReport,
-  EventBatch,
-  EventRepository,
-  EventSummary,
-  NamedCount,
-  TimelinePoint,
+import {
+  type BatchLoadReport,
+  type DamagedLineFilter,
+  type DamagedLineInput,
+  type DamagedLineRow,
+  damagedLineId,
+  type EventBatch,
+  type EventRepository,
+  type EventSummary,
+  type NamedCount,
+  type TimelinePoint,
 } from '../store.js';
 import type {
   ConsentRecord,
+  DamagedLineStatus,
+  DamagedLineStatusRecord,
   EventRecord,
   FlagRecord,
   IdentityObservationRecord,
@@ -22,7 +28,7 @@ import type {
 import type { ClickHouseConnection } from './clickhouse-connection.js';
 import { consentRowsOf } from './clickhouse-consent.js';
 import { finalRead, integer, quote, safeName, toDateTimeText } from './clickhouse-sql.js';
-import { toPlainRows } from './clickhouse-values.js';
+import { textOrNull, toPlainRows } from './clickhouse-values.js';
 
 /**
  * Events on ClickHouse. Without transactions, loading is made idempotent instead: rows are derived
@@ -37,20 +43,22 @@ export class ClickHouseEvents implements EventRepository {
     if ((await this.lastLoadedSequence(batch.stream)) >= batch.sequence) {
       return { sequence: batch.sequence, inserted: 0, duplicates: 0, rejected: 0, alreadyLoaded: true };
     }
-    const { events, rejects, quarantines, flags, statuses, observations, consents } = readSegment(batch.file);
-    const unique = firstCopies(events);
+    const { content, eventRows } = prepareSegment(batch);
+    const { events, rejects, quarantines, flags, statuses, observations, consents } = content;
+    // Set-aside lines first, keyed by their place in the segment: a replayed load writes the same rows again.
+    await this.db.insert(
+      'wal_damaged_lines',
+      (batch.damaged ?? []).map((line) => toDamagedRow(line, batch)),
+    );
     const staging = `wal_staging_${safeName(batch.stream)}`;
     await this.db.command(`DROP TABLE IF EXISTS ${staging}`);
     await this.db.command(`CREATE TABLE ${staging} AS event_log ENGINE = Memory`);
     let inserted = 0;
     try {
-      await this.db.insert(
-        staging,
-        unique.map((row) => toEventRow(row, batch)),
-      );
+      await this.db.insert(staging, eventRows);
       const since =
-        batch.dedupeWindowHours > 0 && unique.length > 0
-          ? `AND received_at >= toDateTime(${quote(toDateTimeText(earliest(unique)))}, 'UTC') - ${integer(Math.ceil(batch.dedupeWindowHours) * 3600)}`
+        batch.dedupeWindowHours > 0 && eventRows.length > 0
+          ? `AND received_at >= toDateTime(${quote(String(earliestRow(eventRows)))}, 'UTC') - ${integer(Math.ceil(batch.dedupeWindowHours) * 3600)}`
           : '';
       const fresh = `message_id NOT IN (SELECT message_id FROM event_log WHERE 1 ${since})`;
       const counted = await this.db.json(`SELECT count() AS n FROM ${staging} WHERE ${fresh}`);
@@ -76,6 +84,7 @@ export class ClickHouseEvents implements EventRepository {
     const consent = consentRowsOf(consents, batch.stream, batch.sequence);
     await this.db.insert('consent_log', consent.history);
     await this.db.insert('consent_unknown_log', consent.unknown);
+    await this.decideDamagedLines(content.damagedDecisions);
     await this.db.insert('loader_state', [
       { stream: batch.stream, last_sequence: batch.sequence, loaded_at: toDateTimeText(new Date()) },
     ]);
@@ -86,6 +95,76 @@ export class ClickHouseEvents implements EventRepository {
       rejected: rejects.length,
       alreadyLoaded: false,
     };
+  }
+
+  /**
+   * What `loadBatch` does with the segment's content short of keeping it: every line parsed and expanded into
+   * rows, and the event rows sent through the server's parser into a throw-away table.
+   */
+  async checkBatch(batch: EventBatch): Promise<void> {
+    const { eventRows } = prepareSegment(batch);
+    const check = `wal_check_${safeName(batch.stream)}`;
+    await this.db.command(`DROP TABLE IF EXISTS ${check}`);
+    await this.db.command(`CREATE TABLE ${check} AS event_log ENGINE = Memory`);
+    try {
+      await this.db.insert(check, eventRows);
+    } finally {
+      await this.db.command(`DROP TABLE IF EXISTS ${check}`);
+    }
+  }
+
+  async listDamagedLines(
+    filter: DamagedLineFilter,
+    page: { readonly limit: number; readonly offset?: number; readonly withRaw?: boolean },
+  ): Promise<DamagedLineRow[]> {
+    const columns = `id, stream, load_seq, line_no, damage, reason, bytes, found_at, status, status_at, status_by${page.withRaw ? ', raw' : ''}`;
+    const rows = await this.finalRows(
+      `SELECT * FROM ${finalRead('wal_damaged_lines', columns, damagedWhere(filter))}
+       ORDER BY found_at, stream, load_seq, line_no
+       LIMIT ${integer(page.offset ?? 0)}, ${integer(page.limit)}`,
+    );
+    return rows.map((row) => ({
+      id: String(row.id),
+      stream: String(row.stream),
+      sequence: Number(row.load_seq),
+      lineNo: Number(row.line_no),
+      damage: String(row.damage),
+      reason: String(row.reason),
+      bytes: Number(row.bytes),
+      foundAt: String(row.found_at),
+      status: String(row.status) as DamagedLineStatus,
+      statusAt: textOrNull(row.status_at),
+      statusBy: textOrNull(row.status_by),
+      ...(row.raw === undefined ? {} : { raw: String(row.raw) }),
+    }));
+  }
+
+  async countDamagedLines(): Promise<{ status: DamagedLineStatus; count: number }[]> {
+    const rows = await this.finalRows(
+      `SELECT status, count() AS count FROM ${finalRead('wal_damaged_lines', 'status')}
+       GROUP BY status ORDER BY status`,
+    );
+    return rows.map((row) => ({ status: String(row.status) as DamagedLineStatus, count: Number(row.count) }));
+  }
+
+  /**
+   * A decision on set-aside lines is a newer version of each held row, versioned by the decision's time, so a
+   * reloaded segment writes the same version again and a reloaded set-aside (version 0) never hides it.
+   */
+  private async decideDamagedLines(decisions: readonly DamagedLineStatusRecord[]): Promise<void> {
+    for (const record of decisions) {
+      for (const ids of chunked([...new Set(record.ids)])) {
+        await this.db.command(
+          `INSERT INTO wal_damaged_lines (${DAMAGED_COLUMNS.join(', ')})
+           SELECT ${DAMAGED_COLUMNS.slice(0, -4).join(', ')},
+                  ${quote(record.status)}, toDateTime(${quote(toDateTimeText(record.at))}, 'UTC'),
+                  ${quote(record.by)}, toUInt64(${integer(Date.parse(record.at))})
+           FROM (SELECT * FROM wal_damaged_lines FINAL WHERE id IN (${ids.map(quote).join(', ')}))
+           WHERE status = 'held'`,
+          { ...this.db.insertSettings, optimize_move_to_prewhere: 0 },
+        );
+      }
+    }
   }
 
   /**
@@ -224,6 +303,12 @@ export class ClickHouseEvents implements EventRepository {
     );
   }
 
+  // ClickHouse moves WHERE conditions on non-key columns to PREWHERE, which runs before FINAL collapses
+  // versions: `status = 'held'` would then match the superseded held version of a decided line.
+  private async finalRows(sql: string): Promise<Record<string, unknown>[]> {
+    return toPlainRows(await this.db.json(sql, { optimize_move_to_prewhere: 0 })).rows;
+  }
+
   private async rows<T>(sql: string): Promise<T[]> {
     return toPlainRows(await this.db.json(sql)).rows as T[];
   }
@@ -241,6 +326,16 @@ interface SegmentContent {
   readonly statuses: QuarantineStatusRecord[];
   readonly observations: IdentityObservationRecord[];
   readonly consents: { record: ConsentRecord; line: number }[];
+  readonly damagedDecisions: DamagedLineStatusRecord[];
+}
+
+/** A segment read and turned into event rows: everything that can fail on its content, before any write. */
+function prepareSegment(batch: EventBatch): {
+  content: SegmentContent;
+  eventRows: Record<string, unknown>[];
+} {
+  const content = readSegment(batch.file);
+  return { content, eventRows: firstCopies(content.events).map((row) => toEventRow(row, batch)) };
 }
 
 function readSegment(file: string): SegmentContent {
@@ -252,11 +347,13 @@ function readSegment(file: string): SegmentContent {
     statuses: [],
     observations: [],
     consents: [],
+    damagedDecisions: [],
   };
   const lines = readFileSync(file, 'utf8').split('\n');
   lines.forEach((text, index) => {
     if (text.trim() === '') return;
-    const record = JSON.parse(text) as WalRecord;
+    // The line's checksum (`#`, checked by the loader) is not part of the record.
+    const { '#': _checksum, ...record } = JSON.parse(text) as WalRecord & { '#'?: string };
     if (record.k === 'q') content.events.push(...expandRequestRecord(record));
     else if (record.k === 'r') content.rejects.push({ record, line: index + 1 });
     else if (record.k === 'x') content.quarantines.push(record);
@@ -264,6 +361,7 @@ function readSegment(file: string): SegmentContent {
     else if (record.k === 's') content.statuses.push(record);
     else if (record.k === 'i') content.observations.push(record);
     else if (record.k === 'c') content.consents.push({ record, line: index + 1 });
+    else if (record.k === 'd') content.damagedDecisions.push(record);
   });
   return content;
 }
@@ -396,10 +494,10 @@ function firstCopies(events: readonly EventRecord[]): EventRecord[] {
   });
 }
 
-// ISO 8601 UTC strings of one format order as their times do.
-function earliest(events: readonly EventRecord[]): string {
-  let min = events[0]!.received_at;
-  for (const event of events) if (event.received_at < min) min = event.received_at;
+// `DateTime` texts (YYYY-MM-DD hh:mm:ss) order as their times do.
+function earliestRow(rows: readonly Record<string, unknown>[]): string {
+  let min = String(rows[0]!.received_at);
+  for (const row of rows) if (String(row.received_at) < min) min = String(row.received_at);
   return min;
 }
 
@@ -448,4 +546,47 @@ function toObservationRow(
     at_ms: Date.parse(record.at),
     identifiers: record.ids,
   };
+}
+
+/** wal_damaged_lines' columns in table order; the last four are the status and version a decision replaces. */
+const DAMAGED_COLUMNS = [
+  'id',
+  'stream',
+  'load_seq',
+  'line_no',
+  'damage',
+  'reason',
+  'bytes',
+  'raw',
+  'found_at',
+  'status',
+  'status_at',
+  'status_by',
+  'version',
+] as const;
+
+function toDamagedRow(line: DamagedLineInput, batch: EventBatch): Record<string, unknown> {
+  return {
+    id: damagedLineId(batch.stream, batch.sequence, line.lineNo),
+    stream: batch.stream,
+    load_seq: batch.sequence,
+    line_no: line.lineNo,
+    damage: line.damage,
+    reason: line.reason,
+    bytes: line.raw.length,
+    // Base64: the line may not be UTF-8, and JSONEachRow carries text.
+    raw: line.raw.toString('base64'),
+    found_at: toDateTimeText(new Date()),
+    status: 'held',
+    status_at: null,
+    status_by: null,
+    version: 0,
+  };
+}
+
+function damagedWhere(filter: DamagedLineFilter): string {
+  const conditions = ['1'];
+  if (filter.status) conditions.push(`status = ${quote(filter.status)}`);
+  if (filter.ids) conditions.push(filter.ids.length ? `id IN (${filter.ids.map(quote).join(', ')})` : '0');
+  return conditions.join(' AND ');
 }

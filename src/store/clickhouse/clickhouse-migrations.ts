@@ -45,6 +45,8 @@ export const SHARDING_KEYS: Readonly<Record<string, string>> = {
   consent_unknown_log: 'cityHash64(stream, load_seq)',
   // A data-subject request's versions meet on one shard.
   privacy_requests: 'cityHash64(id)',
+  // A set-aside log line's versions (held, then replayed or discarded) meet on one shard.
+  wal_damaged_lines: 'cityHash64(id)',
 };
 
 /**
@@ -294,4 +296,17 @@ export const CLICKHOUSE_MIGRATIONS: readonly Migration[] = [
   },
   CLICKHOUSE_CONSENT_MIGRATION,
   CLICKHOUSE_PRIVACY_MIGRATION,
+  {
+    // Write-ahead-log lines the loader set aside instead of failing their segment (see DuckDB's migration).
+    // Keyed by id (`<stream>.<sequence>.<line>`): a reloaded segment writes the same row again. A decision is
+    // a newer version, versioned by its time in milliseconds. No partitions: versions must meet in one.
+    id: '020-wal-damaged-lines',
+    statements: [
+      `CREATE TABLE wal_damaged_lines (
+        id String, stream String, load_seq UInt64, line_no UInt32, damage String, reason String,
+        bytes UInt64, raw String, found_at ${TIME},
+        status String, status_at Nullable(${TIME}), status_by ${NULLABLE_TEXT}, version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+    ],
+  },
 ];

@@ -174,4 +174,18 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = [
   },
   CONSENT_MIGRATION,
   PRIVACY_MIGRATION,
+  {
+    // Write-ahead-log lines the loader set aside (bad checksum, not JSON, ill-formed Unicode, refused by the
+    // engine) instead of failing their segment: kept byte for byte (base64, since they may not be UTF-8) with
+    // where they came from and why, until replayed or discarded. Internal: no public view, since a raw line
+    // may hold anything a request held.
+    id: '020-wal-damaged-lines',
+    statements: [
+      `CREATE TABLE wal_damaged_lines (
+        id VARCHAR NOT NULL, stream VARCHAR NOT NULL, load_seq BIGINT NOT NULL, line_no BIGINT NOT NULL,
+        damage VARCHAR NOT NULL, reason VARCHAR NOT NULL, bytes BIGINT NOT NULL, raw VARCHAR NOT NULL,
+        found_at TIMESTAMPTZ NOT NULL, status VARCHAR NOT NULL, status_at TIMESTAMPTZ, status_by VARCHAR
+      )`,
+    ],
+  },
 ];
