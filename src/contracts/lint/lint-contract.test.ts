@@ -121,6 +121,36 @@ schema:
     ]);
   });
 
+  it('makes an undefined server field a warning for loading, and keeps other errors beside it', () => {
+    const yaml = `${HEAD}servers:
+  - server: files
+    type: local
+    format: csv
+    path: ./orders.csv
+    delimiter: ";"
+  - server: broken
+    type: local
+    format: csv
+`;
+    const report = lintContractText(yaml, 'orders.odcs.yaml', { undefinedServerFields: 'warning' });
+    expect(at(report.warnings)).toEqual([
+      {
+        line: 11,
+        path: 'servers[0].delimiter',
+        message:
+          'ODCS does not define `delimiter` for servers of type `local`; accepted here, as ODCS v3.0 and datacontract-cli accept extra server fields',
+      },
+    ]);
+    expect(at(report.errors)).toEqual([
+      { line: 12, path: 'servers[1].path', message: 'a `local` server needs `path`' },
+    ]);
+    const valid = lintContractText(yaml.split('  - server: broken')[0]!, 'orders.odcs.yaml', {
+      undefinedServerFields: 'warning',
+    });
+    expect(valid.valid).toBe(true);
+    expect(lint(yaml).errors.map((finding) => finding.path)).toContain('servers[0].delimiter');
+  });
+
   it('gives one clear error for a Data Contract Specification file', () => {
     const report = lint(`dataContractSpecification: 1.2.1
 id: orders

@@ -41,6 +41,13 @@ export interface LintReport {
 export interface LintOptions {
   /** A JSON Schema to check the file against instead of Refinery's ODCS schema. */
   readonly customSchema?: object;
+  /**
+   * What a server field the contract's ODCS version does not define for the server's type is (`error` by
+   * default: ODCS v3.1 closes server entries). Loading a contract to use it (`contract test`, enforcement)
+   * takes `warning`: v3.0 left server entries open, datacontract-cli reads such contracts, and no use of a
+   * contract depends on a field it does not know.
+   */
+  readonly undefinedServerFields?: 'error' | 'warning';
 }
 
 // ---- what Refinery acts on (shared with the modules that do the acting) --------------------------
@@ -98,19 +105,24 @@ export function lintContractSource(source: OdcsSource, options: LintOptions = {}
   }
   if ('dataContractSpecification' in root) return report([notOdcs(source, root)]);
 
-  const schemaErrors = options.customSchema
+  const schema = options.customSchema
     ? validate(source, customValidator(options.customSchema), 'custom')
-    : validate(source, builtInValidator(odcsRuleSet(root.apiVersion)), 'odcs');
-  if (schemaErrors.length > 0) return report(schemaErrors);
+    : validate(
+        source,
+        builtInValidator(odcsRuleSet(root.apiVersion)),
+        'odcs',
+        options.undefinedServerFields === 'warning' ? isUndefinedServerField : undefined,
+      );
+  if (schema.errors.length > 0) return report(schema.errors, schema.warnings);
 
   const findings = refineryChecks(source, root, options.customSchema !== undefined);
   const errors = findings.filter((finding) => finding.severity === 'error');
   const modelError = readContractError(source, errors);
   if (modelError) errors.push(modelError);
-  return report(
-    errors,
-    findings.filter((finding) => finding.severity === 'warning'),
-  );
+  return report(errors, [
+    ...schema.warnings,
+    ...findings.filter((finding) => finding.severity === 'warning'),
+  ]);
 }
 
 /** Lints YAML text; a YAML syntax error becomes one finding with its line. */
@@ -213,9 +225,36 @@ function customValidator(schema: object): ValidateFunction {
   return validator;
 }
 
-function validate(source: OdcsSource, validator: ValidateFunction, kind: SchemaKind): LintFinding[] {
-  if (validator(source.value)) return [];
-  return explainSchemaErrors(source, validator.errors ?? [], kind);
+/**
+ * The schema's findings: errors, and as warnings the problems `relaxed` picks. Ajv's `if` echoes of a
+ * relaxed problem (the failed `then` of a server type) go with it.
+ */
+function validate(
+  source: OdcsSource,
+  validator: ValidateFunction,
+  kind: SchemaKind,
+  relaxed?: (problem: ErrorObject) => boolean,
+): { errors: LintFinding[]; warnings: LintFinding[] } {
+  if (validator(source.value)) return { errors: [], warnings: [] };
+  const raw = validator.errors ?? [];
+  const softened = relaxed ? raw.filter(relaxed) : [];
+  const rest = raw.filter((problem) => !softened.includes(problem));
+  const warnings = explainSchemaErrors(source, softened, kind).map(
+    (finding): LintFinding => ({
+      ...finding,
+      message: `${finding.message}; accepted here, as ODCS v3.0 and datacontract-cli accept extra server fields`,
+      severity: 'warning',
+    }),
+  );
+  return { errors: explainSchemaErrors(source, rest, kind), warnings };
+}
+
+/** A field on a `servers` entry that the schema does not define for the entry's type. */
+function isUndefinedServerField(problem: ErrorObject): boolean {
+  return (
+    (problem.keyword === 'additionalProperties' || problem.keyword === 'unevaluatedProperties') &&
+    /^\/servers\/\d+$/.test(problem.instancePath)
+  );
 }
 
 /**

@@ -79,6 +79,7 @@ export async function openFileData(server: ContractServer, options: FileDataOpti
     });
   }
   const format = fileFormatOf(server);
+  if (format === 'csv') csvDelimiterOf(server);
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   // A contract's SQL rules and the row filter come from a file someone else may have written: DuckDB may
@@ -230,11 +231,11 @@ export class FileData {
     const file = quoteLiteral(path);
     switch (this.format) {
       case 'csv': {
-        const delimiter = this.server.delimiter;
+        const delimiter = csvDelimiterOf(this.server);
         const options = [
           'union_by_name = true',
           'header = true',
-          ...(delimiter && delimiter.length === 1 ? [`delim = ${quoteLiteral(delimiter)}`] : []),
+          ...(delimiter ? [`delim = ${quoteLiteral(delimiter)}`] : []),
           ...(Object.keys(types).length > 0
             ? [
                 `types = {${Object.entries(types)
@@ -272,6 +273,26 @@ function fileFormatOf(server: ContractServer): FileFormat {
   throw new RefineryError(
     'REFINERY_ERR_CONTRACT_SERVER',
     `Server "${server.server}" has format ${declared ? `"${declared}"` : 'none'}; Refinery reads csv, json and parquet files.`,
+    { field: 'servers', server: server.server },
+  );
+}
+
+/** Words ODCS gives `delimiter` for JSON files (one document per line, or one array); no CSV meaning. */
+const JSON_FRAMINGS = ['new_line', 'array'];
+
+/**
+ * The separator a CSV server's `delimiter` names: one character (`;`, `|`, a real tab), or `tab` / `\t`
+ * for a tab; undefined without one, so DuckDB detects it. Anything else is refused rather than guessed at.
+ */
+function csvDelimiterOf(server: ContractServer): string | undefined {
+  const declared = server.delimiter;
+  if (declared === null || JSON_FRAMINGS.includes(declared)) return undefined;
+  if (declared === 'tab' || declared === '\\t') return '\t';
+  if ([...declared].length === 1 && declared !== '"' && declared !== '\n' && declared !== '\r')
+    return declared;
+  throw new RefineryError(
+    'REFINERY_ERR_CONTRACT_SERVER',
+    `Server "${server.server}" has delimiter ${JSON.stringify(declared)}; a csv server's delimiter is one character (or "tab").`,
     { field: 'servers', server: server.server },
   );
 }
