@@ -26,7 +26,21 @@ export interface SourceConfig {
 export interface WorkspaceConfig {
   readonly name: string;
   readonly store: { readonly url: string; readonly memoryLimit: string };
-  readonly server: { readonly host: string; readonly port: number; readonly trustProxy: boolean | string };
+  readonly server: {
+    readonly host: string;
+    readonly port: number;
+    readonly trustProxy: boolean | string;
+    /** A request's headers must arrive within this (ms) of its first byte. */
+    readonly headersTimeoutMs: number;
+    /** The whole request, headers and body (an import upload too), must arrive within this (ms). */
+    readonly requestTimeoutMs: number;
+    /** A socket with nothing sent either way for this long (ms) is closed. */
+    readonly connectionTimeoutMs: number;
+    /** An idle kept-alive connection is closed after this (ms). */
+    readonly keepAliveTimeoutMs: number;
+    /** Sockets one client address may hold open at once; 0 = no cap. Addresses trustProxy trusts are not capped. */
+    readonly maxConnectionsPerClient: number;
+  };
   readonly sources: readonly SourceConfig[];
   readonly limits: {
     readonly maxEventBytes: number;
@@ -100,6 +114,12 @@ const configSchema = {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 4000 },
         // Behind a reverse proxy, take the client IP from X-Forwarded-For: true, or the proxy's address/CIDR.
         trustProxy: { anyOf: [{ type: 'boolean' }, { type: 'string' }], default: false },
+        // Slow clients are cut off: see src/server/connection-limits.ts and the comments in `refinery init`'s file.
+        headersTimeoutMs: { type: 'integer', minimum: 500, default: 10_000 },
+        requestTimeoutMs: { type: 'integer', minimum: 500, default: 120_000 },
+        connectionTimeoutMs: { type: 'integer', minimum: 1000, default: 300_000 },
+        keepAliveTimeoutMs: { type: 'integer', minimum: 1000, default: 72_000 },
+        maxConnectionsPerClient: { type: 'integer', minimum: 0, default: 256 },
       },
     },
     sources: {
@@ -226,6 +246,7 @@ export function parseWorkspaceConfig(text: string, fileName = CONFIG_FILE): Work
         ? DEFAULT_IDENTITY_RULES
         : validateIdentityRules(parsed.identity, 'identity');
     parsed.consent = validateConsentConfig(parsed.consent ?? {}, 'consent');
+    checkServerTimeouts(parsed as unknown as Pick<WorkspaceConfig, 'server' | 'limits'>);
     const privacy = parsed.privacy as { personalFields?: unknown; requestDeadlineDays: number };
     parsed.privacy = {
       ...privacy,
@@ -243,6 +264,25 @@ export function parseWorkspaceConfig(text: string, fileName = CONFIG_FILE): Work
     );
   }
   return deepFreeze(parsed as unknown as WorkspaceConfig);
+}
+
+/** The orderings between timeouts that the schema cannot express; the error names the setting to change. */
+function checkServerTimeouts({ server, limits }: Pick<WorkspaceConfig, 'server' | 'limits'>): void {
+  if (server.headersTimeoutMs > server.requestTimeoutMs) {
+    throw new RefineryError(
+      'REFINERY_ERR_CONFIG_INVALID',
+      'server.headersTimeoutMs must not exceed server.requestTimeoutMs (the headers are part of the request).',
+      { field: 'server.headersTimeoutMs' },
+    );
+  }
+  // A query sends nothing until it finishes: a shorter idle timeout would cut it off without an answer.
+  if (server.connectionTimeoutMs <= limits.queryTimeoutMs) {
+    throw new RefineryError(
+      'REFINERY_ERR_CONFIG_INVALID',
+      'server.connectionTimeoutMs must be longer than limits.queryTimeoutMs, or queries are cut off before they answer.',
+      { field: 'server.connectionTimeoutMs' },
+    );
+  }
 }
 
 /** Settings given on the command line (or by environment) that win over `refinery.yaml`. */

@@ -56,6 +56,15 @@ export const ERROR_CATALOGUE = {
     status: 400,
     summary: 'The request path holds a malformed percent-encoding or one that is not UTF-8.',
   },
+  REFINERY_ERR_REQUEST_TIMEOUT: {
+    status: 408,
+    summary: 'The request did not arrive within `server.headersTimeoutMs` / `server.requestTimeoutMs`.',
+  },
+  REFINERY_ERR_HEADERS_TOO_LARGE: { status: 431, summary: 'The request headers are over 16 KB.' },
+  REFINERY_ERR_MALFORMED_REQUEST: {
+    status: 400,
+    summary: 'The bytes received are not a valid HTTP/1.1 request.',
+  },
   REFINERY_ERR_QUERY_NOT_READ_ONLY: {
     status: 400,
     summary: 'A query sent to `/v1/query` must be a single read-only SELECT statement.',

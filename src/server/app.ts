@@ -19,6 +19,7 @@ import type { WorkspacePrivacy } from '../privacy/workspace-privacy.js';
 import type { Store } from '../store/store.js';
 import { declareScopeAccess, registerAuthorisation } from './authorise.js';
 import { registerJsonBodyParser } from './body-parser.js';
+import { capConnectionsPerClient, timeoutOptions } from './connection-limits.js';
 import { answerFrameworkError, MAX_PATH_PARAM_CHARS, registerErrorHandler } from './error-handler.js';
 import { openApiInfo } from './openapi.js';
 import { registerPathParamChecks } from './path-params.js';
@@ -65,7 +66,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: deps.config.server.trustProxy,
     routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
     frameworkErrors: answerFrameworkError,
+    ...timeoutOptions(deps.config.server),
   });
+  capConnectionsPerClient(app.server, deps.config.server, app.log);
   // Bodies are checked by Refinery's own validators so every error carries a stable code and a field path;
   // route schemas exist to document the API, not to validate or reshape it.
   app.setValidatorCompiler(() => () => true);

@@ -44,6 +44,15 @@ server:
   host: 127.0.0.1
   port: 4000
   trustProxy: false        # behind a reverse proxy: true, or its address (client IPs from X-Forwarded-For)
+  # Slow clients are cut off, so a few cannot hold every connection open.
+  headersTimeoutMs: 10000  # a request's headers must arrive within this of its first byte
+  requestTimeoutMs: 120000 # the whole request, headers and body, must arrive within this (an import upload
+                           # too: raise it to upload large files over a slow link)
+  connectionTimeoutMs: 300000  # close a socket with nothing sent either way for this long (> queryTimeoutMs)
+  keepAliveTimeoutMs: 72000    # close an idle kept-alive connection after this (longer than a load
+                               # balancer's usual 60 s, so the balancer closes first)
+  maxConnectionsPerClient: 256 # open sockets per client address; more are dropped at once (0 = no cap).
+                               # Addresses trustProxy trusts are not capped: cap clients at the proxy.
 
 # Where events come from. Write keys belong to a source: refinery keys create --kind write --source web
 sources:

@@ -14,6 +14,7 @@ import {
 } from '../../store/import-types.js';
 import type { Store } from '../../store/store.js';
 import { API_KEY_SECURITY } from '../authorise.js';
+import { suspendIdleTimeout } from '../connection-limits.js';
 import { hasControlCharacter } from '../path-params.js';
 
 export interface ImportRouteDeps {
@@ -93,6 +94,8 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
         // The file on disk gets a name of the server's choosing with the upload's extensions, from which the
         // reader picks the format and compression; the name the client gave is only shown (reports, `source`).
         const file = join(folder, `upload${extensionsOf(fileName)}`);
+        // An import sends nothing while the store reads the file, which can take minutes.
+        const restoreIdleTimeout = suspendIdleTimeout(request);
         try {
           await pipeline(body, createWriteStream(file));
           return await runImport(deps.store, {
@@ -104,6 +107,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
             contracts: deps.contracts.current,
           });
         } finally {
+          restoreIdleTimeout();
           rmSync(folder, { recursive: true, force: true });
         }
       },
