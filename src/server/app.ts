@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import cors from '@fastify/cors';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -20,6 +19,7 @@ import type { Store } from '../store/store.js';
 import { declareScopeAccess, registerAuthorisation } from './authorise.js';
 import { registerJsonBodyParser } from './body-parser.js';
 import { capConnectionsPerClient, timeoutOptions } from './connection-limits.js';
+import { registerCorsPolicy } from './cors-policy.js';
 import { answerFrameworkError, MAX_PATH_PARAM_CHARS, registerErrorHandler } from './error-handler.js';
 import { openApiInfo } from './openapi.js';
 import { registerPathParamChecks } from './path-params.js';
@@ -76,7 +76,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerJsonBodyParser(app, deps.config.limits.maxBatchBytes);
   registerErrorHandler(app, deps.config.limits);
 
-  await app.register(cors, { origin: true, methods: ['GET', 'POST', 'DELETE', 'OPTIONS'], maxAge: 86400 });
+  // Open to other origins only where browsers collect (the SDK routes); closed on every route that takes an API key.
+  await registerCorsPolicy(app);
   await app.register(swagger, {
     openapi: openApiInfo(),
     hideUntagged: true,
