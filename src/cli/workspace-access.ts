@@ -214,20 +214,20 @@ class DirectAccess implements WorkspaceAccess {
 
   /** Identity resolution as the server runs it (same person-id key), for reads without a server. */
   async resolution(): Promise<IdentityResolution> {
-    const { personIdKey } = await this.privacyOf();
-    return new IdentityResolution(this.store, this.config.identity, { personIdKey });
+    const { personIdKey, identifiers } = await this.privacyOf();
+    return new IdentityResolution(this.store, this.config.identity, { personIdKey, identifiers });
   }
 
   async profile(reference: string, recentEvents: number): Promise<Profile> {
     // Without a server nothing resolves identities: bring the graph up to date with what was loaded.
     await (await this.resolution()).run();
-    const person = await findPerson(this.store, reference);
+    const { vault, fields, identifiers } = await this.privacyOf();
+    const person = await findPerson(this.store, reference, identifiers);
     if (!person) {
       throw new RefineryError('REFINERY_ERR_PROFILE_NOT_FOUND', `No person is known by "${reference}".`, {
         field: 'id',
       });
     }
-    const { vault, fields } = await this.privacyOf();
     return readProfile(this.store, person, {
       personal: true,
       personalFields: fields,
@@ -245,7 +245,7 @@ class DirectAccess implements WorkspaceAccess {
 
   async consent(reference: string): Promise<PersonConsent> {
     await (await this.resolution()).run();
-    const person = await findPerson(this.store, reference);
+    const person = await findPerson(this.store, reference, (await this.privacyOf()).identifiers);
     if (!person) {
       throw new RefineryError('REFINERY_ERR_PROFILE_NOT_FOUND', `No person is known by "${reference}".`, {
         field: 'id',
@@ -268,13 +268,13 @@ class DirectAccess implements WorkspaceAccess {
 
   async searchProfiles(search: ProfileSearch): Promise<Profile[]> {
     await (await this.resolution()).run();
-    const { vault, fields } = await this.privacyOf();
-    return searchProfiles(this.store, search, {
-      personal: true,
-      personalFields: fields,
-      vault,
-      consentDefaults: this.config.consent.default,
-    });
+    const { vault, fields, identifiers } = await this.privacyOf();
+    return searchProfiles(
+      this.store,
+      search,
+      { personal: true, personalFields: fields, vault, consentDefaults: this.config.consent.default },
+      identifiers,
+    );
   }
 
   async listQuarantined(filter: QuarantineFilter, page: { limit: number; offset?: number }) {
@@ -384,7 +384,7 @@ class DirectAccess implements WorkspaceAccess {
    */
   private privacyRequests(): Promise<PrivacyRequests> {
     this.requestService ??= (async () => {
-      const { vault, suppression } = await this.privacyOf();
+      const { vault, suppression, identifiers } = await this.privacyOf();
       const resolution = await this.resolution();
       return new PrivacyRequests({
         store: this.store,
@@ -393,6 +393,7 @@ class DirectAccess implements WorkspaceAccess {
         personalFields: this.config.privacy.personalFields,
         vault,
         suppression,
+        identifiers,
         drainLoader: () => this.loadWriteAheadLog(),
         resolveIdentities: () => resolution.run(),
         reloadIdentities: () => resolution.reload(),

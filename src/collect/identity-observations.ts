@@ -1,5 +1,6 @@
 import { correctTimestamp } from '../core/iso-time.js';
 import { extractIdentifiers, type IdentityMessage } from '../identity/identifier-extraction.js';
+import type { IdentifierHasher } from '../identity/identifier-hashing.js';
 import type { IdentityRules } from '../identity/identity-rules.js';
 import type { IdentityObservationRecord } from '../store/wal-format.js';
 
@@ -17,6 +18,8 @@ export class IdentityObservations {
 
   constructor(
     private readonly rules: IdentityRules,
+    /** The workspace's keyed hashing of emails and phones (`WorkspacePrivacy.identifiers`). */
+    private readonly hasher: IdentifierHasher,
     private readonly capacity = 50_000,
   ) {}
 
@@ -28,7 +31,7 @@ export class IdentityObservations {
     // Most events repeat a visitor's ids and nothing else: recognise a set written lately without extracting.
     const plain = plainKeyOf(message);
     if (plain !== undefined && (this.recent.has(plain) || this.previous.has(plain))) return undefined;
-    const identifiers = extractIdentifiers(message, this.rules);
+    const identifiers = extractIdentifiers(message, this.rules, this.hasher);
     if (identifiers.length === 0) return undefined;
     const ids = identifiers.map((identifier) => `${identifier.type}:${identifier.value}`);
     if (message.type !== 'alias') {

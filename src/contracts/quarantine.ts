@@ -15,6 +15,7 @@ import { validateMessage } from '../collect/message-validation.js';
 import { RefineryError } from '../core/errors.js';
 import { parseOptionalTime } from '../core/iso-time.js';
 import { asJsonObject } from '../core/json-object.js';
+import type { IdentifierHasher } from '../identity/identifier-hashing.js';
 import type { IdentityRules } from '../identity/identity-rules.js';
 import type { ConsentConfig } from '../privacy/consent-purposes.js';
 import { type PersonalFields, protectMessage, revealMessage } from '../privacy/vault/personal-fields.js';
@@ -43,7 +44,10 @@ export interface QuarantineDecisionContext {
   readonly dedupeWindowHours: number;
   /** Who decides, kept with each decision: an API key's name, or `cli`. */
   readonly by: string;
-  /** The workspace's identity rules: replayed events are observed by identity resolution like collected ones. */
+  /**
+   * The workspace's identity rules: replayed events are observed by identity resolution like collected ones
+   * (with `privacy`, whose keys hash their emails and phones).
+   */
   readonly identityRules?: IdentityRules;
   /** The workspace's consent mapping: replayed events' `context.consent` is recorded like collected ones'. */
   readonly consent?: ConsentConfig;
@@ -51,7 +55,11 @@ export interface QuarantineDecisionContext {
    * Held payloads have their personal fields sealed: contracts are checked on the opened payload, and what is
    * stored is sealed again. Absent, payloads are checked and stored as they are.
    */
-  readonly privacy?: { readonly vault: SubjectKeyVault; readonly fields: PersonalFields };
+  readonly privacy?: {
+    readonly vault: SubjectKeyVault;
+    readonly fields: PersonalFields;
+    readonly identifiers: IdentifierHasher;
+  };
 }
 
 export interface ReplayOptions {
@@ -117,7 +125,9 @@ export async function replayQuarantined(
     const chunk = passing.slice(start, start + PAGE);
     const lines: string[] = [];
     for (const row of chunk) lines.push(JSON.stringify(requestRecordOf(await sealedRow(row, context))));
-    if (context.identityRules) lines.push(...identityLinesOf(chunk, context.identityRules));
+    if (context.identityRules && context.privacy) {
+      lines.push(...identityLinesOf(chunk, context.identityRules, context.privacy.identifiers));
+    }
     if (context.consent) lines.push(...consentLinesOf(chunk, context.consent));
     for (const row of chunk) {
       const violations = overridden.get(row.id);
@@ -237,8 +247,12 @@ function consentLinesOf(rows: readonly QuarantinedEventRow[], consent: ConsentCo
 }
 
 /** What the collector would have written for the identity graph had these events not been held. */
-function identityLinesOf(rows: readonly QuarantinedEventRow[], rules: IdentityRules): string[] {
-  const observations = new IdentityObservations(rules);
+function identityLinesOf(
+  rows: readonly QuarantinedEventRow[],
+  rules: IdentityRules,
+  hasher: IdentifierHasher,
+): string[] {
+  const observations = new IdentityObservations(rules, hasher);
   return rows.flatMap((row) => {
     const line = observations.lineFor(observedOf(row), row.id, Date.parse(row.receivedAt));
     return line ? [line.trimEnd()] : [];

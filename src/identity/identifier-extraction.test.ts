@@ -2,14 +2,19 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   extractIdentifiers,
-  hashEmail,
-  hashPhone,
+  type IdentityMessage,
   normaliseEmail,
   normalisePhone,
 } from './identifier-extraction.js';
-import { DEFAULT_IDENTITY_RULES, validateIdentityRules } from './identity-rules.js';
+import { IdentifierHasher } from './identifier-hashing.js';
+import { DEFAULT_IDENTITY_RULES, type IdentityRules, validateIdentityRules } from './identity-rules.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const hasher = IdentifierHasher.fromMasterKey(Buffer.alloc(32, 7));
+/** The graph's value for a normalised email or phone: the workspace's keyed hash of its SHA-256. */
+const keyed = (normalised: string) => hasher.fromDigest(sha256(normalised));
+const extract = (message: IdentityMessage, rules: IdentityRules = DEFAULT_IDENTITY_RULES) =>
+  extractIdentifiers(message, rules, hasher);
 
 const RULES_WITH_GA = validateIdentityRules({
   identifiers: {
@@ -23,52 +28,50 @@ const RULES_WITH_GA = validateIdentityRules({
 
 describe('extractIdentifiers', () => {
   it('reads userId and anonymousId from any call', () => {
-    expect(extractIdentifiers({ type: 'track', userId: 'u1', anonymousId: 'a1' })).toEqual([
+    expect(extract({ type: 'track', userId: 'u1', anonymousId: 'a1' })).toEqual([
       { type: 'user_id', value: 'u1' },
       { type: 'anonymous_id', value: 'a1' },
     ]);
-    expect(extractIdentifiers({ type: 'page', anonymousId: 'a1' })).toEqual([
-      { type: 'anonymous_id', value: 'a1' },
-    ]);
+    expect(extract({ type: 'page', anonymousId: 'a1' })).toEqual([{ type: 'anonymous_id', value: 'a1' }]);
   });
 
   it('keeps numeric ids as strings, as Segment does, and ignores blank ones', () => {
-    expect(extractIdentifiers({ type: 'track', userId: 42, anonymousId: '  ' })).toEqual([
+    expect(extract({ type: 'track', userId: 42, anonymousId: '  ' })).toEqual([
       { type: 'user_id', value: '42' },
     ]);
-    expect(extractIdentifiers({ type: 'track', userId: null, anonymousId: '' })).toEqual([]);
+    expect(extract({ type: 'track', userId: null, anonymousId: '' })).toEqual([]);
   });
 
   it('hashes the email and phone of identify traits and never returns them in clear', () => {
-    const identifiers = extractIdentifiers({
+    const identifiers = extract({
       type: 'identify',
       userId: 'u1',
       traits: { email: '  Ada@Example.COM ', phone: '+44 (20) 7946-0000', name: 'Ada' },
     });
     expect(identifiers).toEqual([
       { type: 'user_id', value: 'u1' },
-      { type: 'email', value: sha256('ada@example.com') },
-      { type: 'phone', value: sha256('+442079460000') },
+      { type: 'email', value: keyed('ada@example.com') },
+      { type: 'phone', value: keyed('+442079460000') },
     ]);
     expect(JSON.stringify(identifiers)).not.toMatch(/example|7946/i);
   });
 
   it('reads context.traits of every call', () => {
     expect(
-      extractIdentifiers({
+      extract({
         type: 'track',
         anonymousId: 'a1',
         context: { traits: { email: 'ada@example.com' } },
       }),
     ).toEqual([
       { type: 'anonymous_id', value: 'a1' },
-      { type: 'email', value: sha256('ada@example.com') },
+      { type: 'email', value: keyed('ada@example.com') },
     ]);
   });
 
   it('ignores the top-level traits of a group call, which describe the company', () => {
     expect(
-      extractIdentifiers({
+      extract({
         type: 'group',
         userId: 'u1',
         traits: { email: 'office@bakery.example' },
@@ -76,18 +79,18 @@ describe('extractIdentifiers', () => {
       }),
     ).toEqual([
       { type: 'user_id', value: 'u1' },
-      { type: 'email', value: sha256('ada@example.com') },
+      { type: 'email', value: keyed('ada@example.com') },
     ]);
   });
 
   it('ignores top-level traits on a track call, where the spec has none', () => {
-    expect(extractIdentifiers({ type: 'track', userId: 'u1', traits: { email: 'ada@example.com' } })).toEqual(
-      [{ type: 'user_id', value: 'u1' }],
-    );
+    expect(extract({ type: 'track', userId: 'u1', traits: { email: 'ada@example.com' } })).toEqual([
+      { type: 'user_id', value: 'u1' },
+    ]);
   });
 
   it('returns an email found in both traits and context.traits once', () => {
-    const identifiers = extractIdentifiers({
+    const identifiers = extract({
       type: 'identify',
       userId: 'u1',
       traits: { email: 'ada@example.com' },
@@ -97,15 +100,13 @@ describe('extractIdentifiers', () => {
   });
 
   it('skips emails and phones that are not one', () => {
-    expect(
-      extractIdentifiers({ type: 'identify', userId: 'u1', traits: { email: 'n/a', phone: 'call me' } }),
-    ).toEqual([{ type: 'user_id', value: 'u1' }]);
+    expect(extract({ type: 'identify', userId: 'u1', traits: { email: 'n/a', phone: 'call me' } })).toEqual([
+      { type: 'user_id', value: 'u1' },
+    ]);
   });
 
   it('links an alias previousId as a user id', () => {
-    expect(
-      extractIdentifiers({ type: 'alias', userId: 'new', previousId: 'old', anonymousId: 'a1' }),
-    ).toEqual([
+    expect(extract({ type: 'alias', userId: 'new', previousId: 'old', anonymousId: 'a1' })).toEqual([
       { type: 'user_id', value: 'new' },
       { type: 'user_id', value: 'old' },
       { type: 'anonymous_id', value: 'a1' },
@@ -113,20 +114,20 @@ describe('extractIdentifiers', () => {
   });
 
   it('links an alias previousId equal to the anonymousId as that anonymous id', () => {
-    expect(extractIdentifiers({ type: 'alias', userId: 'u1', previousId: 'a1', anonymousId: 'a1' })).toEqual([
+    expect(extract({ type: 'alias', userId: 'u1', previousId: 'a1', anonymousId: 'a1' })).toEqual([
       { type: 'user_id', value: 'u1' },
       { type: 'anonymous_id', value: 'a1' },
     ]);
   });
 
   it('ignores previousId outside alias calls', () => {
-    expect(extractIdentifiers({ type: 'identify', userId: 'u1', previousId: 'old' })).toEqual([
+    expect(extract({ type: 'identify', userId: 'u1', previousId: 'old' })).toEqual([
       { type: 'user_id', value: 'u1' },
     ]);
   });
 
   it('reads external ids of configured types in the users collection', () => {
-    const identifiers = extractIdentifiers(
+    const identifiers = extract(
       {
         type: 'track',
         anonymousId: 'a1',
@@ -149,9 +150,9 @@ describe('extractIdentifiers', () => {
     ]);
   });
 
-  it('hashes external emails, takes sha256-encoded ones as they are and skips other encodings', () => {
+  it('hashes external emails, keys sha256-encoded ones from their digest and skips other encodings', () => {
     const hashed = sha256('bo@example.com');
-    const identifiers = extractIdentifiers({
+    const identifiers = extract({
       type: 'track',
       userId: 'u1',
       context: {
@@ -165,18 +166,15 @@ describe('extractIdentifiers', () => {
     });
     expect(identifiers).toEqual([
       { type: 'user_id', value: 'u1' },
-      { type: 'email', value: sha256('ada@example.com') },
-      { type: 'email', value: hashed },
+      { type: 'email', value: keyed('ada@example.com') },
+      { type: 'email', value: keyed('bo@example.com') },
     ]);
   });
 
   it('leaves out identifier types the rules do not name', () => {
     const rules = validateIdentityRules({ identifiers: { user_id: { priority: 1, limit: 1 } } });
     expect(
-      extractIdentifiers(
-        { type: 'identify', userId: 'u1', anonymousId: 'a1', traits: { email: 'a@b.c' } },
-        rules,
-      ),
+      extract({ type: 'identify', userId: 'u1', anonymousId: 'a1', traits: { email: 'a@b.c' } }, rules),
     ).toEqual([{ type: 'user_id', value: 'u1' }]);
   });
 
@@ -190,9 +188,9 @@ describe('extractIdentifiers', () => {
       context: null,
       messageId: undefined,
     };
-    expect(extractIdentifiers(validated, DEFAULT_IDENTITY_RULES)).toEqual([
+    expect(extract(validated, DEFAULT_IDENTITY_RULES)).toEqual([
       { type: 'user_id', value: 'u1' },
-      { type: 'email', value: sha256('ada@example.com') },
+      { type: 'email', value: keyed('ada@example.com') },
     ]);
   });
 });
@@ -200,7 +198,7 @@ describe('extractIdentifiers', () => {
 describe('email and phone normalisation', () => {
   it('trims and lowercases emails', () => {
     expect(normaliseEmail('  Ada.Lovelace@Example.COM\n')).toBe('ada.lovelace@example.com');
-    expect(hashEmail('ADA@example.com')).toBe(hashEmail('ada@example.com'));
+    expect(hasher.email('ADA@example.com')).toBe(hasher.email('ada@example.com'));
   });
 
   it('refuses values that are not shaped like an email', () => {
@@ -213,8 +211,8 @@ describe('email and phone normalisation', () => {
     expect(normalisePhone(' +1 (555) 010-9999 ')).toBe('+15550109999');
     expect(normalisePhone('0555 010 9999')).toBe('05550109999');
     expect(normalisePhone(5550109999)).toBe('5550109999');
-    expect(hashPhone('+1 555 010 9999')).toBe(hashPhone('+1-555-010-9999'));
-    expect(hashPhone('+1 555 010 9999')).not.toBe(hashPhone('1 555 010 9999'));
+    expect(hasher.phone('+1 555 010 9999')).toBe(hasher.phone('+1-555-010-9999'));
+    expect(hasher.phone('+1 555 010 9999')).not.toBe(hasher.phone('1 555 010 9999'));
   });
 
   it('refuses phone values with fewer than five digits', () => {

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { asJsonObject } from '../core/json-object.js';
-import { DEFAULT_IDENTITY_RULES, type Identifier, type IdentityRules } from './identity-rules.js';
+import type { IdentifierHasher } from './identifier-hashing.js';
+import type { Identifier, IdentityRules } from './identity-rules.js';
 
 /**
  * Reads the identifiers a Segment message asserts belong to one person, ready for `IdentityGraph.observe`.
@@ -16,14 +16,15 @@ import { DEFAULT_IDENTITY_RULES, type Identifier, type IdentityRules } from './i
  * - `context.externalIds` entries of the `users` collection (or with no collection) whose type the rules name.
  *
  * Emails are trimmed and lowercased, phones reduced to their digits with a leading `+` kept; both are then
- * hashed with SHA-256 and never returned in clear. External ids of type `email` or `phone` are hashed the same
- * way, or taken as they are when their `encoding` is `sha256`; other encodings (md5, …) cannot be compared with
- * our hashes and are skipped. Identifier types the rules do not name are left out, and each identifier is
- * returned once, in the order above.
+ * hashed with the workspace's key (`IdentifierHasher`) and never returned in clear. External ids of type `email`
+ * or `phone` are hashed the same way, or keyed from their digest when their `encoding` is `sha256`; other
+ * encodings (md5, …) cannot be compared with our hashes and are skipped. Identifier types the rules do not name
+ * are left out, and each identifier is returned once, in the order above.
  */
 export function extractIdentifiers(
   message: IdentityMessage,
-  rules: IdentityRules = DEFAULT_IDENTITY_RULES,
+  rules: IdentityRules,
+  hasher: IdentifierHasher,
 ): Identifier[] {
   const collected = new IdentifierList(rules);
   const userId = readId(message.userId);
@@ -43,13 +44,13 @@ export function extractIdentifiers(
     message.type === 'identify' ? asJsonObject(message.traits) : undefined,
     asJsonObject(context?.traits),
   ];
-  for (const traits of traitSources) collected.add('email', hashEmail(traits?.email));
-  for (const traits of traitSources) collected.add('phone', hashPhone(traits?.phone));
+  for (const traits of traitSources) collected.add('email', hasher.email(traits?.email));
+  for (const traits of traitSources) collected.add('phone', hasher.phone(traits?.phone));
 
   const externalIds = context?.externalIds;
   if (Array.isArray(externalIds)) {
     for (const entry of externalIds) {
-      const external = readExternalId(entry);
+      const external = readExternalId(entry, hasher);
       if (external) collected.add(external.type, external.value);
     }
   }
@@ -86,21 +87,9 @@ export function normalisePhone(raw: unknown): string | undefined {
   return trimmed.startsWith('+') ? `+${digits}` : digits;
 }
 
-/** SHA-256 hex of the normalised email, the only form in which the graph holds an email. */
-export function hashEmail(raw: unknown): string | undefined {
-  const email = normaliseEmail(raw);
-  return email === undefined ? undefined : sha256Hex(email);
-}
-
-/** SHA-256 hex of the normalised phone number, the only form in which the graph holds a phone number. */
-export function hashPhone(raw: unknown): string | undefined {
-  const phone = normalisePhone(raw);
-  return phone === undefined ? undefined : sha256Hex(phone);
-}
-
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 
-function readExternalId(entry: unknown): Identifier | undefined {
+function readExternalId(entry: unknown, hasher: IdentifierHasher): Identifier | undefined {
   const external = asJsonObject(entry);
   if (!external || typeof external.type !== 'string') return undefined;
   if (external.collection !== undefined && external.collection !== 'users') return undefined;
@@ -108,11 +97,11 @@ function readExternalId(entry: unknown): Identifier | undefined {
   const { type } = external;
   if (type === 'email' || type === 'phone') {
     if (encoding === 'none') {
-      const value = type === 'email' ? hashEmail(external.id) : hashPhone(external.id);
+      const value = type === 'email' ? hasher.email(external.id) : hasher.phone(external.id);
       return value === undefined ? undefined : { type, value };
     }
     if (encoding === 'sha256' && typeof external.id === 'string' && SHA256_HEX.test(external.id)) {
-      return { type, value: external.id.toLowerCase() };
+      return { type, value: hasher.fromDigest(external.id) };
     }
     return undefined;
   }
@@ -125,10 +114,6 @@ export function readId(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string' || value.trim() === '') return undefined;
   return value;
-}
-
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** Identifiers in first-seen order, each once, of the types the rules name. */

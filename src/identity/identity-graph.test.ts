@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isRefineryError } from '../core/errors.js';
 import { extractIdentifiers } from './identifier-extraction.js';
+import { IdentifierHasher } from './identifier-hashing.js';
 import { IdentityGraph, type IdentityGraphSnapshot, type Resolution } from './identity-graph.js';
 import { DEFAULT_IDENTITY_RULES, type Identifier, validateIdentityRules } from './identity-rules.js';
 
@@ -8,6 +9,7 @@ const userId = (value: string): Identifier => ({ type: 'user_id', value });
 const anonymousId = (value: string): Identifier => ({ type: 'anonymous_id', value });
 const email = (value: string): Identifier => ({ type: 'email', value });
 const gaClientId = (value: string): Identifier => ({ type: 'ga_client_id', value });
+const HASHER = IdentifierHasher.fromMasterKey(Buffer.alloc(32, 3));
 
 /** An ISO time `minutes` after a fixed start, so every test pins its clock. */
 const at = (minutes: number) => new Date(Date.UTC(2025, 0, 1) + minutes * 60_000).toISOString();
@@ -131,14 +133,22 @@ describe('IdentityGraph', () => {
   it('links an anonymous visitor through alias', () => {
     const graph = new IdentityGraph(DEFAULT_IDENTITY_RULES);
     const visitor = graph.observe([anonymousId('a1')], at(0)).personId!;
-    const alias = extractIdentifiers({ type: 'alias', userId: 'u1', previousId: 'a1', anonymousId: 'a1' });
+    const alias = extractIdentifiers(
+      { type: 'alias', userId: 'u1', previousId: 'a1', anonymousId: 'a1' },
+      DEFAULT_IDENTITY_RULES,
+      HASHER,
+    );
     expect(graph.observe(alias, at(1))).toMatchObject({ personId: visitor, added: [userId('u1')] });
   });
 
   it('refuses an alias from one user id to another under the default limit of one user id, and logs it', () => {
     const graph = new IdentityGraph(DEFAULT_IDENTITY_RULES);
     const old = graph.observe([userId('old'), anonymousId('a1')], at(0)).personId!;
-    const alias = extractIdentifiers({ type: 'alias', userId: 'new', previousId: 'old', anonymousId: 'a1' });
+    const alias = extractIdentifiers(
+      { type: 'alias', userId: 'new', previousId: 'old', anonymousId: 'a1' },
+      DEFAULT_IDENTITY_RULES,
+      HASHER,
+    );
     const resolution = graph.observe(alias, at(1), { messageId: 'alias-1' });
 
     expect(resolution.created).toBe(true);
@@ -158,7 +168,7 @@ describe('IdentityGraph', () => {
     const graph = new IdentityGraph(rules);
     const old = graph.observe([userId('old')], at(0)).personId!;
     const renamed = graph.observe([userId('new')], at(1)).personId!;
-    const alias = extractIdentifiers({ type: 'alias', userId: 'new', previousId: 'old' }, rules);
+    const alias = extractIdentifiers({ type: 'alias', userId: 'new', previousId: 'old' }, rules, HASHER);
     expect(graph.observe(alias, at(2))).toMatchObject({ personId: old, merged: [renamed], refused: [] });
   });
 

@@ -10,17 +10,25 @@ import {
   type StoredRefusal,
 } from '../store/identity-types.js';
 import type { Store } from '../store/store.js';
+import { type IdentifierHasher, isLegacyContactIdentifier } from './identifier-hashing.js';
 import {
   IdentityGraph,
   type IdentityGraphSnapshot,
   type MergeRecord,
   type RefusalRecord,
 } from './identity-graph.js';
-import type { IdentityRules } from './identity-rules.js';
+import type { Identifier, IdentityRules } from './identity-rules.js';
+import { upgradeLegacyIdentifierHashes } from './legacy-hash-upgrade.js';
 
 export interface IdentityResolutionOptions {
   /** HMAC key for person ids (see IdentityGraph); keep it for the workspace's lifetime. */
   readonly personIdKey?: string;
+  /**
+   * The workspace's identifier hasher. With it, the store's hashes are upgraded to keyed ones on the first run
+   * (`upgradeLegacyIdentifierHashes`), and a plain email or phone digest read later (an identity line an older
+   * version wrote to the log) is keyed before the graph sees it. Without it, values are taken as stored.
+   */
+  readonly identifiers?: IdentifierHasher;
   /** Observations read per query. */
   readonly pageSize?: number;
 }
@@ -97,7 +105,9 @@ export class IdentityResolution {
         const page = await this.nextPage(cursors);
         if (page.length === 0) break;
         for (const row of page) {
-          const resolution = graph.observe(row.identifiers, row.at, { messageId: row.messageId });
+          const resolution = graph.observe(this.upgraded(row.identifiers), row.at, {
+            messageId: row.messageId,
+          });
           const personId = resolution.personId;
           if (personId !== undefined && (resolution.created || resolution.added.length > 0)) {
             touched.add(personId);
@@ -198,7 +208,15 @@ export class IdentityResolution {
     return { personId: id, ...info, mergedInto: live ?? null, identifiers: [] };
   }
 
+  /** Identifiers as the graph holds them now: plain digests an older version wrote are keyed. */
+  private upgraded(identifiers: readonly Identifier[]): readonly Identifier[] {
+    const hasher = this.options.identifiers;
+    if (!hasher || !identifiers.some(isLegacyContactIdentifier)) return identifiers;
+    return identifiers.map((identifier) => hasher.upgrade(identifier));
+  }
+
   private async restore(): Promise<IdentityGraph> {
+    if (this.options.identifiers) await upgradeLegacyIdentifierHashes(this.store, this.options.identifiers);
     const stored = await this.store.identity.readGraph();
     const graph = IdentityGraph.restore(this.rules, snapshotOf(stored), {
       ...(this.options.personIdKey ? { personIdKey: this.options.personIdKey } : {}),

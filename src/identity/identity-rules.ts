@@ -18,8 +18,9 @@ import { isJsonObject } from '../core/json-object.js';
 export const BUILT_IN_IDENTIFIER_TYPES = ['user_id', 'anonymous_id', 'email', 'phone'] as const;
 
 /**
- * One identifier: its type (a rule's name) and its value. Emails and phones are SHA-256 hex of the normalised
- * value, never the value in clear; other types are the opaque ids the sources send.
+ * One identifier: its type (a rule's name) and its value. Emails and phones are the workspace's keyed hash of the
+ * normalised value (`IdentifierHasher`, `h1:…`), never the value in clear; other types are the opaque ids the
+ * sources send.
  */
 export interface Identifier {
   readonly type: string;

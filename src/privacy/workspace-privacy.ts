@@ -1,5 +1,6 @@
-import { hkdfSync } from 'node:crypto';
 import type { WorkspaceConfig } from '../config/workspace-config.js';
+import { IdentifierHasher } from '../identity/identifier-hashing.js';
+import { deriveKey } from './vault/derived-keys.js';
 import { loadMasterKey } from './vault/master-key.js';
 import type { PersonalFields } from './vault/personal-fields.js';
 import { SubjectKeyVault } from './vault/subject-key-vault.js';
@@ -18,6 +19,11 @@ export interface WorkspacePrivacy {
    * key, so a person id reveals nothing and cannot be recomputed from a user id by someone without the key.
    */
   readonly personIdKey: string;
+  /**
+   * Hashes emails and phones (and the identifiers the suppression list and privacy requests remember) with keys
+   * derived from the master key, so no hash the workspace keeps can be tested against a guessed address.
+   */
+  readonly identifiers: IdentifierHasher;
   close(): Promise<void>;
 }
 
@@ -32,20 +38,19 @@ export interface WorkspacePrivacyOptions {
 export async function openWorkspacePrivacy(options: WorkspacePrivacyOptions): Promise<WorkspacePrivacy> {
   const master = loadMasterKey({ dataDir: options.dataDir, fromEnvironment: options.masterKey });
   const vault = await SubjectKeyVault.open({ dataDir: options.dataDir, masterKey: master.key });
-  const suppression = await SuppressionList.open({ dataDir: options.dataDir }).catch(
+  const identifiers = IdentifierHasher.fromMasterKey(master.key);
+  const suppression = await SuppressionList.open({ dataDir: options.dataDir, hasher: identifiers }).catch(
     async (error: unknown) => {
       await vault.close();
       throw error;
     },
   );
-  const personIdKey = Buffer.from(
-    hkdfSync('sha256', master.key, Buffer.alloc(0), 'refinery identity: person ids', 32),
-  ).toString('hex');
   return {
     vault,
     suppression,
     fields: options.config.privacy.personalFields,
-    personIdKey,
+    personIdKey: deriveKey(master.key, 'personIds').toString('hex'),
+    identifiers,
     async close() {
       await Promise.all([vault.close(), suppression.close()]);
     },

@@ -1,5 +1,9 @@
 import { RefineryError } from '../core/errors.js';
-import { hashEmail, hashPhone } from '../identity/identifier-extraction.js';
+import {
+  CONTACT_IDENTIFIER_TYPES,
+  type IdentifierHasher,
+  isKeyedHash,
+} from '../identity/identifier-hashing.js';
 import type { Identifier } from '../identity/identity-rules.js';
 import type { ConsentDefaults } from '../privacy/consent-purposes.js';
 import { type ConsentStanding, profileConsents } from '../privacy/consent-reader.js';
@@ -13,7 +17,7 @@ import { type ComputedTraits, computeTraits, ORDER_COMPLETED } from './computed-
 /** The 360° view of one person. */
 export interface Profile {
   readonly personId: string;
-  /** Emails and phones are SHA-256 hashes: the identity graph never holds them in clear. */
+  /** Emails and phones are the workspace's keyed hashes (`h1:…`): the identity graph never holds them in clear. */
   readonly identities: readonly Identifier[];
   /** Latest value of every trait by event time, from identify traits and `context.traits`. */
   readonly traits: Record<string, unknown>;
@@ -88,36 +92,48 @@ export function referenceNeedsPersonalAccess(reference: string): boolean {
 
 /**
  * Finds a person by what a caller knows: a person id (`p_…`, also one merged away since), or
- * `type:value` for any identifier type — `email:` and `phone:` take the clear value, which is normalised and
- * hashed as the graph holds it. A bare value is taken as a user id.
+ * `type:value` for any identifier type — `email:` and `phone:` take the clear value (normalised and hashed with
+ * the workspace's key as the graph holds it), the keyed hash itself (`h1:…`), or the SHA-256 hex of the
+ * normalised value. A bare value is taken as a user id. Decide first whether the caller may ask
+ * (`referenceNeedsPersonalAccess`).
  */
-export async function findPerson(store: Store, reference: string): Promise<StoredPerson | undefined> {
+export async function findPerson(
+  store: Store,
+  reference: string,
+  hasher: IdentifierHasher | undefined,
+): Promise<StoredPerson | undefined> {
   const text = reference.trim();
   if (PERSON_ID.test(text)) return store.identity.person(text);
-  const identifier = identifierOfReference(text);
+  const identifier = identifierOfReference(text, hasher);
   const personId = await store.identity.personOf(identifier);
   return personId === undefined ? undefined : store.identity.person(personId);
 }
 
-export function identifierOfReference(reference: string): Identifier {
+export function identifierOfReference(reference: string, hasher: IdentifierHasher | undefined): Identifier {
   const colon = reference.indexOf(':');
   if (colon <= 0) return { type: 'user_id', value: reference };
   const type = reference.slice(0, colon);
   const value = reference.slice(colon + 1);
-  if (type === 'email' || type === 'phone') {
-    const hashed = /^[0-9a-f]{64}$/i.test(value)
-      ? value.toLowerCase()
-      : type === 'email'
-        ? hashEmail(value)
-        : hashPhone(value);
-    if (hashed === undefined) {
-      throw new RefineryError('REFINERY_ERR_INVALID_FIELD', `"${value}" is not a valid ${type}.`, {
-        field: 'id',
-      });
-    }
-    return { type, value: hashed };
+  if (!CONTACT_IDENTIFIER_TYPES.has(type)) return { type, value };
+  if (isKeyedHash(value.toLowerCase())) return { type, value: value.toLowerCase() };
+  if (!hasher) {
+    throw new RefineryError(
+      'REFINERY_ERR_NOT_SUPPORTED',
+      `Looking people up by ${type} needs the workspace's keys, which this process has not opened.`,
+      { field: 'id' },
+    );
   }
-  return { type, value };
+  const hashed = /^[0-9a-f]{64}$/i.test(value)
+    ? hasher.fromDigest(value)
+    : type === 'email'
+      ? hasher.email(value)
+      : hasher.phone(value);
+  if (hashed === undefined) {
+    throw new RefineryError('REFINERY_ERR_INVALID_FIELD', `"${value}" is not a valid ${type}.`, {
+      field: 'id',
+    });
+  }
+  return { type, value: hashed };
 }
 
 /** The ids a person's events carry, as `ProfileRepository` takes them. */
@@ -231,15 +247,19 @@ export interface ProfileSearch {
   readonly limit: number;
 }
 
-/** People whose latest-known or past trait matched, newest activity first, each read as a profile. */
+/**
+ * People whose latest-known or past trait matched, newest activity first, each read as a profile. An email or
+ * phone is also looked up through the identity graph, with `hasher`.
+ */
 export async function searchProfiles(
   store: Store,
   search: ProfileSearch,
   options: ProfileReadOptions,
+  hasher: IdentifierHasher | undefined,
 ): Promise<Profile[]> {
   const personIds: string[] = [];
   if (search.trait === 'email' || search.trait === 'phone') {
-    const person = await findPerson(store, `${search.trait}:${search.value}`).catch(() => undefined);
+    const person = await findPerson(store, `${search.trait}:${search.value}`, hasher).catch(() => undefined);
     if (person) personIds.push(person.personId);
   }
   const matches = await store.profiles.findByTrait(search.trait, search.value, search.limit * 4);

@@ -91,6 +91,13 @@ export interface IdentityRepository {
   /** Counts for the dashboard and stats. */
   summary(): Promise<{ persons: number; identifiers: number; merges: number; refusals: number }>;
   recentRefusals(limit: number): Promise<StoredRefusal[]>;
+  /**
+   * Rewrites, in every identity table and every loaded observation, the identifiers held the way they were
+   * before hashes were keyed (an email or phone as the bare SHA-256 hex of its normalised value) with `upgrade`,
+   * and returns how many rows changed. `upgrade` sees only those identifiers; it needs no clear value. Running it
+   * again changes nothing, since upgraded values no longer have the old form.
+   */
+  upgradeLegacyIdentifiers(upgrade: (identifier: Identifier) => Identifier): Promise<number>;
 }
 
 /** `type:value`: identifier types never contain `:`, so the first one separates them. */

@@ -6,8 +6,8 @@ export const PRIVACY_REQUEST_STATUSES = ['open', 'done', 'refused'] as const;
 export type PrivacyRequestStatus = (typeof PRIVACY_REQUEST_STATUSES)[number];
 
 /**
- * One data-subject request as stored. The subject is kept only as hashes of the identifiers the request named
- * (SHA-256 of `type:value`, as the suppression list keeps them) and a masked display form, so the request
+ * One data-subject request as stored. The subject is kept only as keyed hashes of the identifiers the request
+ * named (as the suppression list keeps them) and a masked display form, so the request
  * survives the erasure it asks for without holding the ids it erased.
  */
 export interface PrivacyRequestRow {
@@ -15,7 +15,7 @@ export interface PrivacyRequestRow {
   readonly kind: PrivacyRequestKind;
   /** Masked, for people: `user_id:al…42`. */
   readonly subject: string;
-  /** SHA-256 hex of each identifier the request named. */
+  /** The workspace's keyed hash of each identifier the request named (`IdentifierHasher.index`). */
   readonly subjectHashes: readonly string[];
   readonly personId: string | null;
   readonly purpose: string | null;
@@ -38,11 +38,17 @@ export interface ErasureTarget {
   readonly personIds: readonly string[];
   readonly userIds: readonly string[];
   readonly anonymousIds: readonly string[];
-  /** Every identifier of the person as `type:value` keys (`email:<sha256>`, `user_id:42`, …). */
+  /** Every identifier of the person as `type:value` keys (`email:h1:…`, `user_id:42`, …). */
   readonly identifierKeys: readonly string[];
-  /** SHA-256 hex of the person's normalised emails and phones, for import rows and consent records. */
+  /** The person's emails and phones as the identity graph holds them (keyed hashes). */
   readonly emailHashes: readonly string[];
   readonly phoneHashes: readonly string[];
+  /**
+   * Plain SHA-256 hex of the normalised emails known in clear (named by the request or read from the person's
+   * events), to find rows that hold an address in clear (`customers.email`). Compared inside the store, never
+   * stored.
+   */
+  readonly emailDigests: readonly string[];
   /**
    * Clear strings to look for inside raw payload text (rejected events, held events, import rejects): the user
    * and anonymous ids, and emails when the caller knows them in clear.
@@ -106,4 +112,9 @@ export interface PrivacyRepository {
    * consent records, import rows) and makes the deletion physical on disk.
    */
   erase(target: ErasureTarget, options?: ErasureOptions): Promise<ErasureReport>;
+  /**
+   * Rewrites the subject hashes requests stored before hashes were keyed (bare SHA-256 hex) with `upgrade`, and
+   * returns how many requests changed. Running it again changes nothing.
+   */
+  upgradeLegacySubjectHashes(upgrade: (hash: string) => string): Promise<number>;
 }

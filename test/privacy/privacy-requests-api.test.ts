@@ -402,6 +402,7 @@ describe.each(engines)('privacy requests over the API on %s', (engine) => {
         deadlineDays: workspace.server.config.privacy.requestDeadlineDays,
         consentDefaults: workspace.server.config.consent.default,
         personalFields: workspace.server.config.privacy.personalFields,
+        identifiers: workspace.server.privacy.identifiers,
         now: () => receivedAt,
       });
       const { request: late } = await past.create(

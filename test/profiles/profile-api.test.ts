@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.js';
-import { hashEmail } from '../../src/identity/identifier-extraction.js';
 import { hasClickHouse } from '../helpers/clickhouse-server.js';
 import { basicAuth, startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
 
@@ -89,7 +88,7 @@ describe.each(engines)('profiles over the API on %s', (engine) => {
         { type: 'user_id', value: 'ada' },
         { type: 'anonymous_id', value: 'laptop-1' },
         { type: 'anonymous_id', value: 'phone-1' },
-        { type: 'email', value: hashEmail('ada@example.com') },
+        { type: 'email', value: workspace.server.privacy.identifiers.email('ada@example.com') },
       ]),
     );
     // The anonymous page view before sign-up is hers too: 2 anonymous + 2 identify + 2 orders.

@@ -233,6 +233,7 @@ if (hasClickHouse) {
         identifierKeys: ['user_id:u7', 'anonymous_id:a7'],
         emailHashes: [],
         phoneHashes: [],
+        emailDigests: [],
         needles: ['u7', 'a7', 'c7@example.com'],
       });
       for (const table of Object.keys(SHARDING_KEYS)) {
@@ -370,6 +371,7 @@ if (hasClickHouse) {
             identifierKeys: ['user_id:u4', 'anonymous_id:a4'],
             emailHashes: [],
             phoneHashes: [],
+            emailDigests: [],
             needles: ['u4', 'c4@example.com'],
           }),
         );

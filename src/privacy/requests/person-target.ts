@@ -1,4 +1,5 @@
-import { hashEmail, hashPhone, normaliseEmail } from '../../identity/identifier-extraction.js';
+import { normaliseEmail } from '../../identity/identifier-extraction.js';
+import { digestEmail, type IdentifierHasher } from '../../identity/identifier-hashing.js';
 import type { Identifier } from '../../identity/identity-rules.js';
 import { eventKeysOf } from '../../profiles/profile-reader.js';
 import { identifierKey, type StoredPerson } from '../../store/identity-types.js';
@@ -20,8 +21,12 @@ export interface ResolvedPerson {
 }
 
 /** Finds the person holding one of the request's identifiers (the first that is known). */
-export async function resolvePerson(store: Store, subject: SubjectReference): Promise<ResolvedPerson> {
-  const named = subjectIdentifiers(subject);
+export async function resolvePerson(
+  store: Store,
+  subject: SubjectReference,
+  hasher: IdentifierHasher,
+): Promise<ResolvedPerson> {
+  const named = subjectIdentifiers(subject, hasher);
   let person: StoredPerson | undefined;
   for (const identifier of named) {
     const personId = await store.identity.personOf(identifier);
@@ -66,6 +71,7 @@ export async function erasureTarget(
   resolved: ResolvedPerson,
   subject: SubjectReference,
   vault: SubjectKeyVault | undefined,
+  hasher: IdentifierHasher,
 ): Promise<ErasureTarget> {
   const ofType = (type: string) => resolved.identifiers.filter((i) => i.type === type).map((i) => i.value);
   const userIds = ofType('user_id');
@@ -73,13 +79,16 @@ export async function erasureTarget(
   const contacts = await clearContacts(store, userIds, anonymousIds, vault);
   if (subject.email !== undefined) contacts.emails.add(subject.email.trim());
   const emailHashes = new Set(ofType('email'));
+  const emailDigests = new Set<string>();
   for (const email of contacts.emails) {
-    const hashed = hashEmail(email);
+    const hashed = hasher.email(email);
     if (hashed) emailHashes.add(hashed);
+    const digest = digestEmail(email);
+    if (digest) emailDigests.add(digest);
   }
   const phoneHashes = new Set(ofType('phone'));
   for (const phone of contacts.phones) {
-    const hashed = hashPhone(phone);
+    const hashed = hasher.phone(phone);
     if (hashed) phoneHashes.add(hashed);
   }
   const needles = new Set<string>([...userIds, ...anonymousIds]);
@@ -96,6 +105,7 @@ export async function erasureTarget(
     identifierKeys: resolved.identifiers.map(identifierKey),
     emailHashes: [...emailHashes],
     phoneHashes: [...phoneHashes],
+    emailDigests: [...emailDigests],
     needles: [...needles].filter((needle) => needle.length >= 3),
   };
 }

@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { RefineryError } from '../../core/errors.js';
 import { isJsonObject } from '../../core/json-object.js';
-import { hashEmail } from '../../identity/identifier-extraction.js';
+import { normaliseEmail } from '../../identity/identifier-extraction.js';
+import type { IdentifierHasher } from '../../identity/identifier-hashing.js';
 import type { Identifier } from '../../identity/identity-rules.js';
 import {
   PRIVACY_REQUEST_KINDS,
@@ -77,7 +78,7 @@ export function validateNewRequest(body: unknown): NewPrivacyRequest {
     }
     subject[field] = value;
   }
-  if (subject.email !== undefined && hashEmail(subject.email) === undefined) {
+  if (subject.email !== undefined && normaliseEmail(subject.email) === undefined) {
     throw new RefineryError('REFINERY_ERR_INVALID_FIELD', 'email is not a valid email address.', {
       field: 'email',
     });
@@ -120,19 +121,25 @@ export function isRequestStatus(value: unknown): value is PrivacyRequestStatus {
 }
 
 /** The identity-graph identifiers a reference names (emails hashed as the graph holds them). */
-export function subjectIdentifiers(subject: SubjectReference): Identifier[] {
+export function subjectIdentifiers(subject: SubjectReference, hasher: IdentifierHasher): Identifier[] {
   const identifiers: Identifier[] = [];
   if (subject.userId !== undefined) identifiers.push({ type: 'user_id', value: subject.userId });
   if (subject.anonymousId !== undefined)
     identifiers.push({ type: 'anonymous_id', value: subject.anonymousId });
-  const email = subject.email === undefined ? undefined : hashEmail(subject.email);
+  const email = subject.email === undefined ? undefined : hasher.email(subject.email);
   if (email !== undefined) identifiers.push({ type: 'email', value: email });
   return identifiers;
 }
 
-/** SHA-256 hex of `type:value`: how a stored request remembers whom it was about. */
-export function identifierHash(identifier: Identifier): string {
-  return createHash('sha256').update(`${identifier.type}:${identifier.value}`, 'utf8').digest('hex');
+/**
+ * How a stored request remembers whom it was about: the keyed index of each identifier it named. A named email
+ * also gets the form an entry for it took when requests stored before keys were upgraded, so that such a request
+ * is still found among the person's requests.
+ */
+export function subjectHashesOf(subject: SubjectReference, hasher: IdentifierHasher): string[] {
+  const hashes = subjectIdentifiers(subject, hasher).map((identifier) => hasher.index(identifier));
+  const upgraded = subject.email === undefined ? undefined : hasher.upgradedIndexOf('email', subject.email);
+  return upgraded === undefined ? hashes : [...hashes, upgraded];
 }
 
 /** `al…42`: enough for a person to recognise an id they know, not enough to recover it. */

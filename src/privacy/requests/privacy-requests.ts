@@ -1,4 +1,5 @@
 import { RefineryError } from '../../core/errors.js';
+import type { IdentifierHasher } from '../../identity/identifier-hashing.js';
 import type { Identifier } from '../../identity/identity-rules.js';
 import type {
   ErasureOptions,
@@ -16,13 +17,12 @@ import { type AccessBundle, BUNDLE_PARTS, buildAccessBundle, bundlePartRows } fr
 import { erasureTarget, type ResolvedPerson, resolvePerson, resolvePersonById } from './person-target.js';
 import {
   dueDate,
-  identifierHash,
   maskedSubject,
   type NewPrivacyRequest,
   newRequestId,
   type PrivacyRequest,
   type SubjectReference,
-  subjectIdentifiers,
+  subjectHashesOf,
   toPrivacyRequest,
 } from './privacy-request.js';
 
@@ -38,6 +38,11 @@ export interface PrivacyRequestDeps {
   readonly vault?: SubjectKeyVault;
   /** Remembers erased ids (hashed) so the collector drops them when they come back. */
   readonly suppression?: SuppressionList;
+  /**
+   * The workspace's keyed hashes: emails as the graph holds them, and how a request remembers its subject.
+   * Requests cannot be taken without it.
+   */
+  readonly identifiers?: IdentifierHasher;
   /** Loads what the write-ahead log still holds, so an erasure finds every event of the person. */
   readonly drainLoader?: () => Promise<void>;
   /** Brings the identity graph up to date with what was loaded. */
@@ -78,12 +83,12 @@ export class PrivacyRequests {
   async create(input: NewPrivacyRequest, actor: string): Promise<RunOutcome> {
     const receivedAt = this.now();
     // The person is looked up now: a queued erasure run later may no longer find them by a clear id.
-    const resolved = await resolvePerson(this.deps.store, input.subject);
+    const resolved = await resolvePerson(this.deps.store, input.subject, this.hasher());
     const row: PrivacyRequestRow = {
       id: newRequestId(),
       kind: input.kind,
       subject: maskedSubject(input.subject),
-      subjectHashes: subjectIdentifiers(input.subject).map(identifierHash),
+      subjectHashes: subjectHashesOf(input.subject, this.hasher()),
       personId: resolved.person?.personId ?? null,
       purpose: input.purpose ?? null,
       status: 'open',
@@ -145,8 +150,9 @@ export class PrivacyRequests {
 
   private async buildBundle(row: PrivacyRequestRow, resolved: ResolvedPerson): Promise<AccessBundle> {
     const { store, vault } = this.deps;
-    const target = await erasureTarget(store, resolved, {}, vault);
-    const hashes = resolved.identifiers.map(identifierHash);
+    const identifiers = this.hasher();
+    const target = await erasureTarget(store, resolved, {}, vault, identifiers);
+    const hashes = resolved.identifiers.map((identifier) => identifiers.index(identifier));
     const requests = await store.privacy.listBySubject([...new Set([...hashes, ...row.subjectHashes])]);
     const now = this.now();
     return buildAccessBundle({
@@ -179,7 +185,7 @@ export class PrivacyRequests {
   ): Promise<RunOutcome> {
     await this.deps.resolveIdentities?.();
     const resolved = subject
-      ? await resolvePerson(this.deps.store, subject)
+      ? await resolvePerson(this.deps.store, subject, this.hasher())
       : await resolvePersonById(this.deps.store, row.personId);
     const done: PrivacyRequestRow = {
       ...row,
@@ -204,8 +210,9 @@ export class PrivacyRequests {
 
   private async erase(row: PrivacyRequestRow, subject: SubjectReference | undefined): Promise<RunOutcome> {
     const { store, vault, suppression } = this.deps;
+    const identifiers = this.hasher();
     const find = async () =>
-      subject ? resolvePerson(store, subject) : resolvePersonById(store, row.personId);
+      subject ? resolvePerson(store, subject, identifiers) : resolvePersonById(store, row.personId);
     // Suppress what is known first, so nothing more of the person is accepted while the log drains; then look
     // again, since the drained events may have taught the graph more ids.
     let resolved = await find();
@@ -214,7 +221,7 @@ export class PrivacyRequests {
     await this.deps.resolveIdentities?.();
     resolved = await find();
     const suppressed = (await suppression?.suppress(suppressionIdentifiers(resolved.identifiers))) ?? 0;
-    const target = await erasureTarget(store, resolved, subject ?? {}, vault);
+    const target = await erasureTarget(store, resolved, subject ?? {}, vault, identifiers);
     if (target.userIds.length === 0 && target.anonymousIds.length === 0 && target.personIds.length === 0) {
       throw new RefineryError(
         'REFINERY_ERR_PRIVACY_REQUEST_STATE',
@@ -257,7 +264,7 @@ export class PrivacyRequests {
       );
     }
     const resolved = subject
-      ? await resolvePerson(this.deps.store, subject)
+      ? await resolvePerson(this.deps.store, subject, this.hasher())
       : await resolvePersonById(this.deps.store, row.personId);
     const identifier = primaryIdentifier(resolved.identifiers);
     if (!identifier || row.purpose === null) {
@@ -282,6 +289,16 @@ export class PrivacyRequests {
     await this.deps.store.privacy.update(finished);
     this.subjects.delete(row.id);
     return { request: toPrivacyRequest(finished, this.now()) };
+  }
+
+  private hasher(): IdentifierHasher {
+    if (!this.deps.identifiers) {
+      throw new RefineryError(
+        'REFINERY_ERR_NOT_SUPPORTED',
+        'Privacy requests need the workspace’s keys (its master key), which this process has not opened.',
+      );
+    }
+    return this.deps.identifiers;
   }
 
   private async rowOrThrow(id: string): Promise<PrivacyRequestRow> {

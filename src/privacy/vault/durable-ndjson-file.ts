@@ -82,10 +82,20 @@ export class DurableNdjsonFile {
    * Replaces the file with the lines `keep` accepts, read afresh from disk (so lines other processes appended
    * are judged too), and returns the lines it removed. Leaves the file untouched when nothing is removed.
    */
-  rewrite(keep: (line: string) => boolean): Promise<string[]> {
+  async rewrite(keep: (line: string) => boolean): Promise<string[]> {
+    const { removed } = await this.transform((line) => (keep(line) ? line : undefined));
+    return removed;
+  }
+
+  /**
+   * Replaces the file with each line as `change` returns it (undefined drops the line), read afresh from disk
+   * like `rewrite`. Leaves the file untouched when no line changes; returns the lines dropped and how many were
+   * replaced.
+   */
+  transform(change: (line: string) => string | undefined): Promise<{ removed: string[]; replaced: number }> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(closedError(this.path));
-    return this.enqueue(() => this.replaceFile(keep));
+    return this.enqueue(() => this.replaceFile(change));
   }
 
   /** All the file's lines when another process appended to or replaced it since we last read it, else undefined. */
@@ -134,12 +144,20 @@ export class DurableNdjsonFile {
     }
   }
 
-  private async replaceFile(keep: (line: string) => boolean): Promise<string[]> {
+  private async replaceFile(
+    change: (line: string) => string | undefined,
+  ): Promise<{ removed: string[]; replaced: number }> {
     const text = (await readFile(this.path)).toString('utf8');
     const kept: string[] = [];
     const removed: string[] = [];
-    for (const line of completeLines(text)) (keep(line) ? kept : removed).push(line);
-    if (removed.length === 0) return removed;
+    let replaced = 0;
+    for (const line of completeLines(text)) {
+      const next = change(line);
+      if (next === undefined) removed.push(line);
+      else kept.push(next);
+      if (next !== undefined && next !== line) replaced++;
+    }
+    if (removed.length === 0 && replaced === 0) return { removed, replaced };
 
     const temp = `${this.path}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
     try {
@@ -170,7 +188,7 @@ export class DurableNdjsonFile {
     } catch (cause) {
       throw this.fail(cause);
     }
-    return removed;
+    return { removed, replaced };
   }
 
   private fail(cause: unknown): RefineryError {

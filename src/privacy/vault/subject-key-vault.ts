@@ -1,7 +1,8 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { RefineryError } from '../../core/errors.js';
 import { isJsonObject } from '../../core/json-object.js';
+import { deriveKey } from './derived-keys.js';
 import { DurableNdjsonFile } from './durable-ndjson-file.js';
 import { KEY_ID_LENGTH, type KeyLookup, type SubjectKey } from './field-envelope.js';
 import { MASTER_KEY_BYTES } from './master-key.js';
@@ -68,8 +69,8 @@ export class SubjectKeyVault implements KeyLookup {
     now: () => number,
   ) {
     // Separate keys for separate jobs, both derived from the one master key.
-    this.wrappingKey = deriveKey(masterKey, 'refinery vault: key wrapping');
-    this.indexKey = deriveKey(masterKey, 'refinery vault: subject index');
+    this.wrappingKey = deriveKey(masterKey, 'keyWrapping');
+    this.indexKey = deriveKey(masterKey, 'subjectIndex');
     this.now = now;
   }
 
@@ -263,8 +264,4 @@ function parseRecord(line: string, file: string, lineNumber?: number): KeyRecord
     `${file} has a damaged key record${where}; restore the file from a backup.`,
     { file, ...(lineNumber === undefined ? {} : { line: lineNumber }) },
   );
-}
-
-function deriveKey(masterKey: Buffer, purpose: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), purpose, 32));
 }

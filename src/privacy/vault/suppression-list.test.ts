@@ -1,17 +1,20 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashEmail, hashPhone } from '../../identity/identifier-extraction.js';
+import { IdentifierHasher } from '../../identity/identifier-hashing.js';
 import { SuppressionList, suppressionListPath } from './suppression-list.js';
 import { VAULT_ERROR_CODES } from './vault-errors.js';
 
 const NOW = Date.parse('2026-03-10T12:00:00.000Z');
+const hasher = IdentifierHasher.fromMasterKey(Buffer.alloc(32, 5));
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 let dataDir: string;
 const lists: SuppressionList[] = [];
 
 async function openList(): Promise<SuppressionList> {
-  const list = await SuppressionList.open({ dataDir, now: () => NOW });
+  const list = await SuppressionList.open({ dataDir, hasher, now: () => NOW });
   lists.push(list);
   return list;
 }
@@ -21,8 +24,8 @@ async function eraseAda(list: SuppressionList): Promise<number> {
   return list.suppress([
     { type: 'user_id', value: 'user-ada-1815' },
     { type: 'anonymous_id', value: 'anon-ada-browser' },
-    { type: 'email', value: hashEmail('ada@example.com')! },
-    { type: 'phone', value: hashPhone('+44 20 7946 0000')! },
+    { type: 'email', value: hasher.email('ada@example.com')! },
+    { type: 'phone', value: hasher.phone('+44 20 7946 0000')! },
   ]);
 }
 
@@ -92,7 +95,7 @@ describe('SuppressionList', () => {
     const reopened = await openList();
     expect(reopened.size).toBe(4);
     expect(reopened.isSuppressed({ userId: 'user-ada-1815' })).toBe(true);
-    expect(reopened.has({ type: 'email', value: hashEmail('ADA@example.com')! })).toBe(true);
+    expect(reopened.has({ type: 'email', value: hasher.email('ADA@example.com')! })).toBe(true);
   });
 
   it('adds an identifier only once', async () => {
@@ -109,10 +112,62 @@ describe('SuppressionList', () => {
     for (const clear of ['user-ada-1815', 'anon-ada-browser', 'ada@example.com', 'ada', '7946']) {
       expect(bytes.includes(Buffer.from(clear))).toBe(false);
     }
+    // Nor a plain hash anyone could recompute from a guessed id or address.
+    for (const plain of [
+      sha256('user_id:user-ada-1815'),
+      sha256('ada@example.com'),
+      sha256(`email:${sha256('ada@example.com')}`),
+    ]) {
+      expect(bytes.includes(Buffer.from(plain))).toBe(false);
+    }
     expect(JSON.parse(bytes.toString('utf8').split('\n')[0]!)).toEqual({
-      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      hash: expect.stringMatching(/^h1:[0-9a-f]{64}$/),
       suppressedAt: '2026-03-10T12:00:00.000Z',
     });
+  });
+
+  it('keys a list written with plain SHA-256 on open, and still drops the erased ids and addresses', async () => {
+    // The list as it was before keyed hashes: sha256 of `type:value`, an email's value its plain digest.
+    const legacy = [
+      sha256('user_id:user-ada-1815'),
+      sha256(`email:${sha256('ada@example.com')}`),
+      sha256(`phone:${sha256('+442079460000')}`),
+    ];
+    mkdirSync(dirname(suppressionListPath(dataDir)), { recursive: true });
+    writeFileSync(
+      suppressionListPath(dataDir),
+      legacy
+        .map((hash) => `${JSON.stringify({ hash, suppressedAt: '2026-01-01T00:00:00.000Z' })}\n`)
+        .join(''),
+    );
+    const list = await openList();
+    const text = readFileSync(suppressionListPath(dataDir), 'utf8');
+    for (const hash of legacy) expect(text).not.toContain(hash);
+    expect(
+      text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual(
+      legacy.map(() => ({
+        hash: expect.stringMatching(/^h1:[0-9a-f]{64}$/),
+        suppressedAt: '2026-01-01T00:00:00.000Z',
+        upgraded: true,
+      })),
+    );
+    expect(list.isSuppressed({ type: 'track', userId: 'user-ada-1815' })).toBe(true);
+    expect(list.isSuppressed({ type: 'identify', userId: 'u9', traits: { email: 'ADA@example.com' } })).toBe(
+      true,
+    );
+    expect(list.isSuppressed({ type: 'identify', userId: 'u9', traits: { phone: '+44 20 7946 0000' } })).toBe(
+      true,
+    );
+    expect(list.isSuppressed({ type: 'identify', userId: 'u9', traits: { email: 'bob@example.com' } })).toBe(
+      false,
+    );
+    // Opening again changes nothing.
+    await openList();
+    expect(readFileSync(suppressionListPath(dataDir), 'utf8')).toBe(text);
   });
 
   it('refuses a file with a damaged line', async () => {

@@ -3,6 +3,7 @@ import type { AuditLog } from '../../audit/audit-log.js';
 import { consentDecisionLine } from '../../collect/consent-observations.js';
 import type { WriteAheadLog } from '../../collect/wal/write-ahead-log.js';
 import { RefineryError } from '../../core/errors.js';
+import type { IdentifierHasher } from '../../identity/identifier-hashing.js';
 import { consentDecisionsOf } from '../../privacy/consent-decisions.js';
 import type { ConsentDefaults } from '../../privacy/consent-purposes.js';
 import {
@@ -22,6 +23,8 @@ export interface ConsentRouteDeps {
   readonly wal: WriteAheadLog;
   readonly defaults: ConsentDefaults;
   readonly audit?: AuditLog;
+  /** Hashes an email or phone the way the identity graph holds it, for lookups by one. */
+  readonly identifiers?: IdentifierHasher;
 }
 
 const PURPOSE_COUNTS = {
@@ -158,7 +161,7 @@ export function registerConsentRoutes(app: FastifyInstance, deps: ConsentRouteDe
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      const person = await findPerson(deps.store, id);
+      const person = await findPerson(deps.store, id, deps.identifiers);
       if (!person) {
         throw new RefineryError('REFINERY_ERR_PROFILE_NOT_FOUND', `No person is known by "${id}".`, {
           field: 'id',

@@ -24,7 +24,13 @@ export function privacyRequestsOf(deps: AppDeps): PrivacyRequests {
     deadlineDays: deps.config.privacy.requestDeadlineDays,
     consentDefaults: deps.config.consent.default,
     personalFields: deps.config.privacy.personalFields,
-    ...(deps.privacy ? { vault: deps.privacy.vault, suppression: deps.privacy.suppression } : {}),
+    ...(deps.privacy
+      ? {
+          vault: deps.privacy.vault,
+          suppression: deps.privacy.suppression,
+          identifiers: deps.privacy.identifiers,
+        }
+      : {}),
     drainLoader: () => deps.loader.drain(),
     ...(identity
       ? {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { rolesWith, seesPersonalData } from '../../access/roles.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { RefineryError } from '../../core/errors.js';
+import type { IdentifierHasher } from '../../identity/identifier-hashing.js';
 import type { ConsentDefaults } from '../../privacy/consent-purposes.js';
 import type { PersonalFields } from '../../privacy/vault/personal-fields.js';
 import type { SubjectKeyVault } from '../../privacy/vault/subject-key-vault.js';
@@ -26,6 +27,8 @@ export interface ProfileRouteDeps {
   readonly vault?: SubjectKeyVault;
   /** The workspace's consent defaults, for purposes a person made no choice about. */
   readonly consentDefaults: ConsentDefaults;
+  /** Hashes an email or phone the way the identity graph holds it; without it, such lookups are refused. */
+  readonly identifiers?: IdentifierHasher;
 }
 
 /** The 360° view: one person's identities, traits, computed traits and recent events; search by trait. */
@@ -65,7 +68,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRouteDe
           { field: 'id', permission: 'read:personal' },
         );
       }
-      const person = await findPerson(deps.store, id);
+      const person = await findPerson(deps.store, id, deps.identifiers);
       if (!person) {
         throw new RefineryError('REFINERY_ERR_PROFILE_NOT_FOUND', `No person is known by "${id}".`, {
           field: 'id',
@@ -137,6 +140,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRouteDe
           consentDefaults: deps.consentDefaults,
           ...(deps.vault ? { vault: deps.vault } : {}),
         },
+        deps.identifiers,
       );
       if (personal) {
         for (const profile of profiles) {

@@ -15,6 +15,7 @@ import {
 } from '../identity-types.js';
 import type { ClickHouseConnection } from './clickhouse-connection.js';
 import { chunked } from './clickhouse-events.js';
+import { hasRows, mutateOnEveryNode } from './clickhouse-privacy.js';
 import { finalRead, integer, quote } from './clickhouse-sql.js';
 import { textOrNull } from './clickhouse-values.js';
 
@@ -254,6 +255,76 @@ export class ClickHouseIdentity implements IdentityRepository {
     return rows.map(refusalOf);
   }
 
+  async upgradeLegacyIdentifiers(upgrade: (identifier: Identifier) => Identifier): Promise<number> {
+    // A save recorded with plain values and finished later would put them back.
+    await this.finishPendingSaves();
+    const keyed = (type: unknown, value: unknown) =>
+      upgrade({ type: String(type), value: String(value) }).value;
+    const read = (sql: string) => this.db.rows(sql, FINAL_READ);
+    // Each table: copies of the newest rows with keyed values, then a mutation removing every row (any version)
+    // that still holds a plain value. Mutation texts name a pattern, never a value.
+    const links = await read(
+      `SELECT * FROM (SELECT * FROM identity_links FINAL) WHERE deleted = 0 AND ${LEGACY_LINK}`,
+    );
+    await this.db.insert(
+      'identity_links',
+      links.map((row) => {
+        const value = keyed(row.identifier_type, row.identifier_value);
+        return { ...row, identifier: `${row.identifier_type}:${value}`, identifier_value: value };
+      }),
+    );
+    const merges = await read(`SELECT * FROM (SELECT * FROM identity_merge_log FINAL) WHERE ${LEGACY_MERGE}`);
+    await this.db.insert(
+      'identity_merge_log',
+      merges.map((row) => ({ ...row, via_value: keyed(row.via_type, row.via_value) })),
+    );
+    const refusals = await read(
+      `SELECT * FROM (SELECT * FROM identity_refusal_log FINAL) WHERE ${LEGACY_LINK}`,
+    );
+    await this.db.insert(
+      'identity_refusal_log',
+      refusals.map((row) => {
+        const identifier = {
+          type: String(row.identifier_type),
+          value: keyed(row.identifier_type, row.identifier_value),
+        };
+        return {
+          ...row,
+          identifier_value: identifier.value,
+          refusal_key: refusalKey({ ...refusalOf(row), identifier }),
+        };
+      }),
+    );
+    const observations = await read(`SELECT * FROM identity_observation_log WHERE ${LEGACY_OBSERVATION}`);
+    await this.db.insert(
+      'identity_observation_log',
+      observations.map((row) => ({
+        ...row,
+        identifiers: (row.identifiers as string[]).map((key) => {
+          const identifier = parseIdentifierKey(key);
+          return identifierKey({ type: identifier.type, value: keyed(identifier.type, identifier.value) });
+        }),
+      })),
+    );
+    let removed = false;
+    for (const [table, where] of [
+      ['identity_links', LEGACY_LINK],
+      ['identity_merge_log', LEGACY_MERGE],
+      ['identity_refusal_log', LEGACY_LINK],
+      ['identity_observation_log', LEGACY_OBSERVATION],
+    ] as const) {
+      if (!(await hasRows(this.db, table, where))) continue;
+      await mutateOnEveryNode(this.db, table, `DELETE WHERE ${where}`);
+      removed = true;
+    }
+    // Applied saves keep their recorded rows until merged into their applied marker.
+    if (removed) {
+      const changeLog = this.db.cluster ? 'identity_change_log_local' : 'identity_change_log';
+      await this.db.onEveryNode(`OPTIMIZE TABLE ${changeLog} FINAL`);
+    }
+    return links.length + merges.length + refusals.length + observations.length;
+  }
+
   /** The rows a save writes, tombstones included: links the changed persons hold now but no longer will. */
   private async pendingSaveOf(changes: IdentityChanges): Promise<PendingSave> {
     const { version } = changes;
@@ -376,6 +447,13 @@ export class ClickHouseIdentity implements IdentityRepository {
     return (await this.db.json(sql, FINAL_READ)).data;
   }
 }
+
+/** An email or phone as stored before hashes were keyed: the bare SHA-256 hex of the normalised value. */
+const isLegacy = (type: string, value: string) =>
+  `${type} IN ('email', 'phone') AND match(${value}, '^[0-9a-f]{64}$')`;
+const LEGACY_LINK = isLegacy('identifier_type', 'identifier_value');
+const LEGACY_MERGE = isLegacy('via_type', 'via_value');
+const LEGACY_OBSERVATION = "arrayExists(x -> match(x, '^(email|phone):[0-9a-f]{64}$'), identifiers)";
 
 const VERSIONED_TABLES = [
   'identity_persons',

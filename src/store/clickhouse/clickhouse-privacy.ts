@@ -219,6 +219,30 @@ export class ClickHousePrivacy implements PrivacyRepository {
     };
   }
 
+  async upgradeLegacySubjectHashes(upgrade: (hash: string) => string): Promise<number> {
+    const plain = "arrayExists(h -> match(h, '^[0-9a-f]{64}$'), subject_hashes)";
+    const rows = await this.db.rows(
+      `SELECT * FROM (SELECT * FROM privacy_requests FINAL) WHERE ${plain}`,
+      FINAL_READ,
+    );
+    // A newer version of each request with its hashes keyed, then every row holding a plain hash goes (older
+    // versions too); the mutation names a pattern, never a hash.
+    await this.db.insert(
+      'privacy_requests',
+      rows.map((row) => ({
+        ...row,
+        subject_hashes: (row.subject_hashes as string[]).map((hash) =>
+          /^[0-9a-f]{64}$/.test(hash) ? upgrade(hash) : hash,
+        ),
+        version: Number(row.version) + 1,
+      })),
+    );
+    if (await hasRows(this.db, 'privacy_requests', plain)) {
+      await mutateOnEveryNode(this.db, 'privacy_requests', `DELETE WHERE ${plain}`);
+    }
+    return rows.length;
+  }
+
   /** Held events whose payload names the person. */
   private async quarantinedIds(target: ErasureTarget): Promise<string[]> {
     const rows = await this.db.rows('SELECT id, payload FROM quarantine_log');
@@ -243,13 +267,8 @@ export class ClickHousePrivacy implements PrivacyRepository {
     return Number(rows[0]?.n ?? 0) > 0;
   }
 
-  /** Runs a mutation on every node's local table and waits until it is done everywhere. */
-  private async mutate(table: string, mutation: string): Promise<void> {
-    const target = this.local(table);
-    await this.db.onEveryNode(`ALTER TABLE ${target} ${mutation}`);
-    for (const node of this.db.cluster?.nodes ?? [this.db.client]) {
-      await waitForMutations(node, this.db.database, target);
-    }
+  private mutate(table: string, mutation: string): Promise<void> {
+    return mutateOnEveryNode(this.db, table, mutation);
   }
 
   private async inactiveParts(tables: readonly string[]): Promise<number> {
@@ -268,10 +287,29 @@ export class ClickHousePrivacy implements PrivacyRepository {
   }
 }
 
-/** Import rows of the person: their user id as the customer id, or one of their emails. */
+/** Runs a mutation on every node's local table and waits until it is done everywhere (18.16 runs them later). */
+export async function mutateOnEveryNode(
+  db: ClickHouseConnection,
+  table: string,
+  mutation: string,
+): Promise<void> {
+  const target = db.cluster ? `${table}_local` : table;
+  await db.onEveryNode(`ALTER TABLE ${target} ${mutation}`);
+  for (const node of db.cluster?.nodes ?? [db.client]) {
+    await waitForMutations(node, db.database, target);
+  }
+}
+
+/** Whether any stored row of the table (any version, not only the newest) meets the condition. */
+export async function hasRows(db: ClickHouseConnection, table: string, where: string): Promise<boolean> {
+  const rows = await db.rows(`SELECT count() AS n FROM ${table} WHERE ${where}`);
+  return Number(rows[0]?.n ?? 0) > 0;
+}
+
+/** Import rows of the person: their user id as the customer id, or one of their emails known in clear. */
 function importMatch(target: ErasureTarget): string {
   return `hex(MD5(ifNull(customer_id, ''))) IN ${hashList(target.userIds)}
-    OR hex(MD5(lower(hex(SHA256(lower(ifNull(email, ''))))))) IN ${hashList(target.emailHashes)}`;
+    OR hex(MD5(lower(hex(SHA256(lower(ifNull(email, ''))))))) IN ${hashList(target.emailDigests)}`;
 }
 
 function mentions(text: unknown, target: ErasureTarget): boolean {

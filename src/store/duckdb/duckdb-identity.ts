@@ -14,7 +14,8 @@ import {
   type StoredPerson,
   type StoredRefusal,
 } from '../identity-types.js';
-import { type DuckDbSession, runOn } from './duckdb-session.js';
+import { makeChangesPhysical } from './duckdb-privacy.js';
+import { type DuckDbSession, readOn, rowsOf, runOn } from './duckdb-session.js';
 
 const PERSON_SHAPE = JSON.stringify([
   { person_id: 'VARCHAR', seq: 'BIGINT', first_seen_at: 'TIMESTAMPTZ', merged_into: 'VARCHAR' },
@@ -302,6 +303,34 @@ export class DuckDbIdentity implements IdentityRepository {
     return rows[0]!;
   }
 
+  upgradeLegacyIdentifiers(upgrade: (identifier: Identifier) => Identifier): Promise<number> {
+    return this.writer.exclusive(async (c) => {
+      const legacy = rowsOf<{ type: string; value: string }>(await readOn(c, LEGACY_IDENTIFIERS));
+      const mapping = legacy.flatMap((identifier) => {
+        const upgraded = upgrade(identifier);
+        return upgraded.value === identifier.value
+          ? []
+          : [{ type: identifier.type, legacy: identifier.value, keyed: upgraded.value }];
+      });
+      if (mapping.length === 0) return 0;
+      let changed = 0;
+      await runOn(c, 'BEGIN TRANSACTION');
+      try {
+        for (let start = 0; start < mapping.length; start += UPGRADE_CHUNK) {
+          const chunk = JSON.stringify(mapping.slice(start, start + UPGRADE_CHUNK));
+          for (const statement of UPGRADE_STATEMENTS) changed += await runOn(c, statement, [chunk]);
+        }
+        await runOn(c, 'COMMIT');
+      } catch (error) {
+        await runOn(c, 'ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+      // The old values must not stay readable in the file's free blocks.
+      await makeChangesPhysical(c, true);
+      return changed;
+    });
+  }
+
   async recentRefusals(limit: number): Promise<StoredRefusal[]> {
     const rows = await this.reader.all<RefusalRow>(
       `SELECT ${REFUSAL_COLUMNS} FROM identity_refusal_log ORDER BY last_at DESC LIMIT $1`,
@@ -310,6 +339,40 @@ export class DuckDbIdentity implements IdentityRepository {
     return rows.map(refusalOf);
   }
 }
+
+/** An email or phone as stored before hashes were keyed: the bare SHA-256 hex of the normalised value. */
+const IS_LEGACY = (type: string, value: string) =>
+  `${type} IN ('email', 'phone') AND regexp_full_match(${value}, '[0-9a-f]{64}')`;
+
+/** Every legacy identifier any identity table or observation holds, once. */
+const LEGACY_IDENTIFIERS = `SELECT DISTINCT type, value FROM (
+    SELECT identifier_type AS type, identifier_value AS value FROM identity_links
+    UNION ALL SELECT via_type, via_value FROM identity_merge_log
+    UNION ALL SELECT identifier_type, identifier_value FROM identity_refusal_log
+    UNION ALL SELECT split_part(k, ':', 1), substr(k, strpos(k, ':') + 1)
+      FROM (SELECT unnest(identifiers) AS k FROM identity_observation_log)
+  ) WHERE ${IS_LEGACY('type', 'value')}`;
+
+const UPGRADE_CHUNK = 20_000;
+/** The mapping ($1: type, legacy value, keyed value) as rows. */
+const MAPPING = `(SELECT unnest(json_transform($1::JSON, '[{"type":"VARCHAR","legacy":"VARCHAR","keyed":"VARCHAR"}]'), recursive := true))`;
+/** The same mapping as a MAP of identifier keys, for rewriting observation lists in place. */
+const KEY_MAP = `(SELECT map_from_entries(list(struct_pack(k := type || ':' || legacy, v := type || ':' || keyed))) AS keys
+  FROM ${MAPPING})`;
+
+const UPGRADE_STATEMENTS: readonly string[] = [
+  `UPDATE identity_links SET identifier = m.type || ':' || m.keyed, identifier_value = m.keyed FROM ${MAPPING} m
+   WHERE identity_links.identifier_type = m.type AND identity_links.identifier_value = m.legacy`,
+  `UPDATE identity_merge_log SET via_value = m.keyed FROM ${MAPPING} m
+   WHERE identity_merge_log.via_type = m.type AND identity_merge_log.via_value = m.legacy`,
+  // The refusal key names the identifier as `type:value` (see refusalKey).
+  `UPDATE identity_refusal_log
+   SET identifier_value = m.keyed, refusal_key = replace(refusal_key, m.type || ':' || m.legacy, m.type || ':' || m.keyed)
+   FROM ${MAPPING} m
+   WHERE identity_refusal_log.identifier_type = m.type AND identity_refusal_log.identifier_value = m.legacy`,
+  `UPDATE identity_observation_log SET identifiers = list_transform(identifiers, x -> coalesce(u.keys[x], x))
+   FROM ${KEY_MAP} u WHERE list_has_any(identity_observation_log.identifiers, map_keys(u.keys))`,
+];
 
 /** Writes the observations of the segment in `wal_lines` inside the loader's transaction. */
 export async function loadIdentityLines(

@@ -34,7 +34,7 @@ const listValue = (param: string) => `json_transform(${param}::JSON, '["VARCHAR"
 const mentions = (text: string) =>
   `coalesce(len([n FOR n IN ${listValue('$6')} IF contains(ifnull(${text}, ''), n)]), 0) > 0`;
 
-/** Tables an erasure may delete from, and how a row of each names the person. $1…$8: see `targetParams`. */
+/** Tables an erasure may delete from, and how a row of each names the person. $1…$7: see `targetParams`. */
 const ERASE_STATEMENTS: readonly { table: string; where: string }[] = [
   {
     table: 'event_log',
@@ -73,8 +73,7 @@ function targetParams(target: ErasureTarget): SqlParam[] {
     JSON.stringify(target.identifierKeys),
     JSON.stringify(target.personIds),
     JSON.stringify(target.needles.filter((needle) => needle.length > 0)),
-    JSON.stringify(target.emailHashes),
-    JSON.stringify(target.phoneHashes),
+    JSON.stringify(target.emailDigests),
   ];
 }
 
@@ -180,13 +179,32 @@ export class DuckDbPrivacy implements PrivacyRepository {
   erase(target: ErasureTarget): Promise<ErasureReport> {
     return this.writer.exclusive(async (c) => {
       const deleted = await this.deleteRows(c, target);
-      // Every table, not only those that lost rows: a checkpoint packs small segments of different tables into
-      // shared blocks, so a block holding a deleted row can stay in use by another table's live segment.
-      const rewrittenTables = Object.keys(deleted).length > 0 ? await allTables(c) : [];
-      await rewriteTables(c, rewrittenTables);
-      await checkpoint(c);
-      const overwrittenBlocks = await overwriteFreeBlocks(c);
-      return { deleted, physical: { engine: 'duckdb', rewrittenTables, overwrittenBlocks } };
+      const physical = await makeChangesPhysical(c, Object.keys(deleted).length > 0);
+      return { deleted, physical: { engine: 'duckdb', ...physical } };
+    });
+  }
+
+  upgradeLegacySubjectHashes(upgrade: (hash: string) => string): Promise<number> {
+    return this.writer.exclusive(async (c) => {
+      const rows = rowsOf<{ id: string; subject_hashes: string[] }>(
+        await readOn(
+          c,
+          `SELECT id, subject_hashes FROM privacy_requests
+           WHERE len(list_filter(subject_hashes, h -> regexp_full_match(h, '[0-9a-f]{64}'))) > 0`,
+        ),
+      );
+      if (rows.length === 0) return 0;
+      const upgraded = rows.map((row) => ({
+        id: row.id,
+        hashes: row.subject_hashes.map((hash) => (/^[0-9a-f]{64}$/.test(hash) ? upgrade(hash) : hash)),
+      }));
+      return runOn(
+        c,
+        `UPDATE privacy_requests SET subject_hashes = u.hashes
+         FROM (SELECT unnest(json_transform($1::JSON, '[{"id":"VARCHAR","hashes":["VARCHAR"]}]'), recursive := true)) u
+         WHERE privacy_requests.id = u.id`,
+        [JSON.stringify(upgraded)],
+      );
     });
   }
 
@@ -233,6 +251,23 @@ export class DuckDbPrivacy implements PrivacyRepository {
     );
     return rows.length > 0;
   }
+}
+
+/**
+ * Makes deleted and overwritten values unrecoverable from the database file: when `changed`, every table is
+ * rewritten (a checkpoint packs small segments of different tables into shared blocks, so a block holding an old
+ * value can stay in use by another table's live segment), then the file is checkpointed and its free blocks are
+ * overwritten. For erasures and for rewrites of values that must not linger (plain hashes replaced by keyed ones).
+ */
+export async function makeChangesPhysical(
+  c: DuckDBConnection,
+  changed: boolean,
+): Promise<{ rewrittenTables: string[]; overwrittenBlocks: number }> {
+  const rewrittenTables = changed ? await allTables(c) : [];
+  await rewriteTables(c, rewrittenTables);
+  await checkpoint(c);
+  const overwrittenBlocks = await overwriteFreeBlocks(c);
+  return { rewrittenTables, overwrittenBlocks };
 }
 
 async function allTables(c: DuckDBConnection): Promise<string[]> {
