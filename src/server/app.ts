@@ -32,6 +32,7 @@ import { registerImportRoutes } from './routes/import-routes.js';
 import { privacyRequestsOf, registerPrivacyRoutes } from './routes/privacy-routes.js';
 import { registerProfileRoutes } from './routes/profile-routes.js';
 import { registerSdkRoutes } from './routes/sdk-routes.js';
+import { registerSecurityHeaders } from './security-headers.js';
 
 export interface AppDeps {
   readonly config: WorkspaceConfig;
@@ -75,6 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerJsonBodyParser(app, deps.config.limits.maxBatchBytes);
   registerErrorHandler(app, deps.config.limits);
+  registerSecurityHeaders(app);
 
   // Open to other origins only where browsers collect (the SDK routes); closed on every route that takes an API key.
   await registerCorsPolicy(app);

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, isRefineryError, RefineryError } from '../core/errors.js';
+import { applySecurityHeaders } from './security-headers.js';
 
 /** The longest path parameter (an id, an identifier such as `email:…`) the router accepts, encoded. */
 export const MAX_PATH_PARAM_CHARS = 512;
@@ -43,7 +44,9 @@ export function answerFrameworkError(
 ): void {
   const refinery = frameworkError(error);
   if (refinery.status >= 500) logServerError(request, refinery, error);
-  void reply.status(refinery.status).send(refinery.toJSON());
+  // No hook runs before the router's refusals, so the headers every answer carries are put on here.
+  applySecurityHeaders(reply);
+  void reply.status(refinery.status).send(responseBodyOf(refinery));
 }
 
 function frameworkError(error: FastifyError): RefineryError {
