@@ -157,7 +157,8 @@ const configSchema = {
       default: {},
       properties: {
         dedupeWindowHours: { type: 'number', minimum: 0, default: 24 },
-        ip: { enum: ['full', 'truncate', 'drop'], default: 'full' },
+        // Truncated by default: a full address identifies a household, and analytics rarely needs more than /24.
+        ip: { enum: ['full', 'truncate', 'drop'], default: 'truncate' },
         loaderIntervalMs: { type: 'integer', minimum: 10, default: 500 },
         walSegmentBytes: { type: 'integer', minimum: 65536, default: 16 * 1024 * 1024 },
       },

@@ -74,7 +74,7 @@ limits:
 
 collect:
   dedupeWindowHours: 24    # a retried messageId within this window is stored once (0 = forever)
-  ip: full                 # full | truncate (IPv4 /24, IPv6 /48) | drop
+  ip: truncate             # truncate (IPv4 /24, IPv6 /48) | drop | full (keeps addresses, which are personal data)
   loaderIntervalMs: 500
   walSegmentBytes: 16777216  # seal a log segment past this size; the loader takes one segment per transaction
 
