@@ -92,10 +92,16 @@ export class KeyRing {
   }
 }
 
+/**
+ * The id of the server's local admin token (data/server.json). Whoever can read that file holds it, so it is
+ * not named after the CLI: the server names the OS user and process that used it (src/server/local-peer.ts).
+ */
+export const LOCAL_ADMIN_KEY_ID = 'local-token';
+
 const LOCAL_ADMIN: ApiKeyRow = {
-  id: 'local-cli',
+  id: LOCAL_ADMIN_KEY_ID,
   kind: 'admin',
-  name: 'local CLI',
+  name: 'local admin token',
   source: null,
   hash: '',
   prefix: 'local',

@@ -1,9 +1,11 @@
+import { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
-import type { KeyRing } from '../access/api-keys.js';
+import { type KeyRing, LOCAL_ADMIN_KEY_ID } from '../access/api-keys.js';
 import { can, isPermission, type Permission, rolesWith } from '../access/roles.js';
 import { RefineryError } from '../core/errors.js';
 import type { ApiKeyRow } from '../store/store.js';
 import { authenticateApiKey } from './auth.js';
+import { describeLocalPeer, findLocalPeer } from './local-peer.js';
 
 /**
  * What a route needs, declared in its options as `config: { permission }`: a permission from
@@ -68,7 +70,7 @@ export function registerAuthorisation(app: FastifyInstance, keys: KeyRing): void
     if (permission === 'public' || permission === 'collect') return;
     const row = await authenticateApiKey(request, keys);
     if (!can(row.kind, permission)) throw forbidden(row, permission, `${method} ${url}`);
-    keysOfRequest.set(request, row);
+    keysOfRequest.set(request, row.id === LOCAL_ADMIN_KEY_ID ? await withLocalPeer(row, request) : row);
   });
 }
 
@@ -108,6 +110,17 @@ export function getApiKeyOrThrow(request: FastifyRequest): ApiKeyRow {
     );
   }
   return row;
+}
+
+/**
+ * The local admin token, named after who used it: anyone able to read data/server.json holds it, so the
+ * audit log and decisions record the OS user and process the kernel says sent the request.
+ */
+async function withLocalPeer(row: ApiKeyRow, request: FastifyRequest): Promise<ApiKeyRow> {
+  const socket = request.raw.socket;
+  // inject() hands requests a stand-in socket: the request came from inside this process.
+  const user = socket instanceof Socket ? describeLocalPeer(await findLocalPeer(socket)) : 'this process';
+  return { ...row, name: `${row.name}, used by ${user}` };
 }
 
 function routeProblem(route: DeclaredRoute): string[] {
