@@ -57,7 +57,7 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
     const body = JSON.stringify(refusal.toJSON());
     socket.write(
       `HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status] ?? 'Bad Request'}\r\n` +
-        'Content-Type: application/json; charset=utf-8\r\n' +
+        'Content-Type: application/json; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n' +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseWorkspaceConfig } from '../../src/config/workspace-config.js';
 import { basicAuth, startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
 
-const MAX_CONNECTIONS = 3;
 /** Generous: the assertion is that the server closes the socket, not how fast. */
 const CLOSED_WITHIN_MS = 15_000;
 
@@ -12,12 +11,7 @@ let port: number;
 
 beforeAll(async () => {
   ws = await startTestWorkspace({
-    yamlExtra: [
-      'server:',
-      '  headersTimeoutMs: 1000',
-      '  requestTimeoutMs: 1500',
-      `  maxConnectionsPerClient: ${MAX_CONNECTIONS}`,
-    ].join('\n'),
+    yamlExtra: ['server:', '  headersTimeoutMs: 1000', '  requestTimeoutMs: 1500'].join('\n'),
   });
   port = Number(new URL(ws.server.url).port);
 });
@@ -31,9 +25,9 @@ interface OpenSocket {
   readonly closed: Promise<string>;
 }
 
-/** A raw TCP connection to the server from `localAddress` (any 127.0.0.0/8 address is loopback on Linux). */
-async function open(localAddress = '127.0.0.1'): Promise<OpenSocket> {
-  const socket = connect({ host: '127.0.0.1', port, localAddress });
+/** A raw TCP connection to a server from `localAddress` (any 127.0.0.0/8 address is loopback on Linux). */
+async function open(localAddress = '127.0.0.1', toPort = port): Promise<OpenSocket> {
+  const socket = connect({ host: '127.0.0.1', port: toPort, localAddress });
   let received = '';
   socket.on('data', (chunk) => {
     received += chunk.toString('utf8');
@@ -68,8 +62,8 @@ function trickle(socket: Socket, text: string): () => void {
   return () => clearInterval(timer);
 }
 
-async function healthFrom(localAddress: string): Promise<string> {
-  const connection = await open(localAddress);
+async function healthFrom(localAddress: string, toPort = port): Promise<string> {
+  const connection = await open(localAddress, toPort);
   connection.socket.write('GET /healthz HTTP/1.1\r\nHost: refinery\r\nConnection: close\r\n\r\n');
   return closedWithin(connection, CLOSED_WITHIN_MS);
 }
@@ -100,24 +94,47 @@ describe('slow clients', () => {
     expect(received).not.toBe('still open');
   });
 
+  it('closes a connection that sends nothing', async () => {
+    const connection = await open();
+    const received = await closedWithin(connection, CLOSED_WITHIN_MS);
+    expect(received).not.toBe('still open');
+    expect(received).toContain('REFINERY_ERR_REQUEST_TIMEOUT');
+  });
+
   it('still answers a client that sends its request at once', async () => {
     expect(await healthFrom('127.0.0.1')).toMatch(/^HTTP\/1\.1 200 /);
   });
 });
 
 describe('connections per client', () => {
+  const MAX_CONNECTIONS = 3;
+  let capped: TestWorkspace;
+  let cappedPort: number;
+  beforeAll(async () => {
+    // Default deadlines, so the sockets held open are not closed for saying nothing while the test runs.
+    capped = await startTestWorkspace({
+      yamlExtra: `server:\n  maxConnectionsPerClient: ${MAX_CONNECTIONS}`,
+    });
+    cappedPort = Number(new URL(capped.server.url).port);
+  });
+  afterAll(async () => {
+    await capped?.close();
+  });
+
   it('refuses a connection over the cap from one address while another address is served', async () => {
     const held = [] as OpenSocket[];
-    for (let index = 0; index < MAX_CONNECTIONS; index++) held.push(await open('127.0.0.1'));
+    for (let index = 0; index < MAX_CONNECTIONS; index++) held.push(await open('127.0.0.1', cappedPort));
     try {
-      const extra = await open('127.0.0.1');
+      const extra = await open('127.0.0.1', cappedPort);
       expect(await closedWithin(extra, CLOSED_WITHIN_MS)).toBe('');
-      expect(await healthFrom('127.0.0.2')).toMatch(/^HTTP\/1\.1 200 /);
+      expect(await healthFrom('127.0.0.2', cappedPort)).toMatch(/^HTTP\/1\.1 200 /);
       // The held sockets are untouched: one of them still gets an answer.
       held[0]!.socket.write('GET /healthz HTTP/1.1\r\nHost: refinery\r\nConnection: close\r\n\r\n');
       expect(await closedWithin(held[0]!, CLOSED_WITHIN_MS)).toMatch(/^HTTP\/1\.1 200 /);
-      // One slot is free again: a new connection from the capped address is served.
-      expect(await healthFrom('127.0.0.1')).toMatch(/^HTTP\/1\.1 200 /);
+      // One slot is free again (once the server has seen the socket close): a new connection is served.
+      await expect
+        .poll(() => healthFrom('127.0.0.1', cappedPort), { timeout: 5000 })
+        .toMatch(/^HTTP\/1\.1 200 /);
     } finally {
       for (const connection of held) connection.socket.destroy();
     }
