@@ -16,6 +16,7 @@ import { registerQuarantineCommand } from './commands/quarantine-command.js';
 import { registerQueryCommand } from './commands/query-command.js';
 import { registerServeCommand } from './commands/serve-command.js';
 import { registerStatsCommand } from './commands/stats-command.js';
+import { registerWalCommand } from './commands/wal-command.js';
 
 /** The workspace folder: --dir, else REFINERY_DIR, else the current folder. */
 export function workspaceDir(options: { dir?: string }): string {
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   registerConsentCommand(program);
   registerAuditCommand(program);
   registerPrivacyCommand(program);
+  registerWalCommand(program);
   return program;
 }
 

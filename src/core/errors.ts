@@ -157,6 +157,18 @@ export const ERROR_CATALOGUE = {
       'The row filter given to `contract test` is not a valid expression over the data (e.g. an unknown column).',
   },
   REFINERY_ERR_QUARANTINE_NOT_FOUND: { status: 404, summary: 'No quarantined event with that id.' },
+  REFINERY_ERR_WAL_LINE_NOT_FOUND: {
+    status: 404,
+    summary: 'No log line set aside by the loader has that id.',
+  },
+  REFINERY_ERR_WAL_LINE_DECIDED: {
+    status: 409,
+    summary: 'The set-aside log line was already replayed or discarded.',
+  },
+  REFINERY_ERR_WAL_LINE_INVALID: {
+    status: 422,
+    summary: 'The set-aside log line (as stored or as corrected) still cannot be loaded; `message` says why.',
+  },
   REFINERY_ERR_AUDIT_LOG_BROKEN: {
     status: 500,
     summary:

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { KeyRing } from '../access/api-keys.js';
 import { storeMetadataAnchor } from '../audit/audit-anchor.js';
@@ -26,6 +25,7 @@ import { buildApp } from '../server/app.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { type WorkspacePaths, workspacePaths } from '../workspace/workspace-paths.js';
+import { collectorStream } from './collector-stream.js';
 import type { ServerFile } from './server-file.js';
 
 export interface ServerOptions {
@@ -101,12 +101,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const keys = new KeyRing(store);
   const localToken = `rk_local_${randomBytes(32).toString('base64url')}`;
   keys.trustAdminKey(localToken);
-  const identity = new IdentityResolution(store, config.identity, { personIdKey: privacy.personIdKey });
+  const identity = new IdentityResolution(store, config.identity, {
+    personIdKey: privacy.personIdKey,
+    identifiers: privacy.identifiers,
+  });
+  const reportLoaderError = options.onLoaderError ?? ((error) => console.error('refinery loader:', error));
   const loader = new Loader(wal, store, {
     stream,
     intervalMs: config.collect.loaderIntervalMs,
     dedupeWindowHours: config.collect.dedupeWindowHours,
-    onError: options.onLoaderError ?? ((error) => console.error('refinery loader:', error)),
+    onError: reportLoaderError,
     afterLoad: () => identity.run(),
   });
   const collector = new Collector(config, {
@@ -115,7 +119,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     meter,
     userAgents: new UserAgentParser(),
     contracts,
-    identity: new IdentityObservations(config.identity),
+    identity: new IdentityObservations(config.identity, privacy.identifiers),
     consent: new ConsentObservations(config.consent),
     privacy,
   });
@@ -142,9 +146,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     // The purpose views follow the workspace's consent defaults before anything reads them.
     await store.consent.applyDefaults(config.consent.default);
-    // Whatever a crash left in the log is loaded before new traffic arrives.
-    await loader.drain();
-    // A quarantine decision a crash interrupted is finished before anyone can make another.
+    // Whatever a crash left in the log is loaded before new traffic arrives. Nothing in the log may keep the
+    // server from starting: bad lines are set aside by the loader, and a load the store cannot take now is
+    // reported (stats show it as the loader's lastError) and retried by the loader's ticks.
+    await loader.drain().catch(reportLoaderError);
+    // Brings the graph up to date, keying the hashes a workspace stored before keys, before anyone looks people up.
+    await identity.run().catch(reportLoaderError);
+    // A quarantine decision a crash interrupted is finished before anyone can make another; if it cannot be
+    // now, the next decision tries again first (and fails with the reason), so starting is safe.
     await recoverQuarantineDecisions({
       store,
       workDir: paths.data,
@@ -152,7 +161,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       by: 'recovery',
       identityRules: config.identity,
       consent: config.consent,
-    });
+    }).catch(reportLoaderError);
     loader.start();
     retention.start();
     contracts.watch(config.contracts.reloadIntervalMs);
@@ -214,18 +223,4 @@ async function listen(app: FastifyInstance, port: number, host: string): Promise
     }
     throw error;
   }
-}
-
-/**
- * The name this collector's write-ahead log goes by in the store. Each workspace folder (each collector)
- * gets its own on first start and keeps it, so several collectors loading into one ClickHouse never
- * confuse each other's segment numbers.
- */
-function collectorStream(paths: WorkspacePaths): string {
-  const file = join(paths.data, 'collector-id');
-  if (!existsSync(file)) {
-    mkdirSync(paths.data, { recursive: true });
-    writeFileSync(file, `collector-${randomBytes(6).toString('hex')}\n`);
-  }
-  return readFileSync(file, 'utf8').trim();
 }

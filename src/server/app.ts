@@ -32,6 +32,7 @@ import { registerImportRoutes } from './routes/import-routes.js';
 import { privacyRequestsOf, registerPrivacyRoutes } from './routes/privacy-routes.js';
 import { registerProfileRoutes } from './routes/profile-routes.js';
 import { registerSdkRoutes } from './routes/sdk-routes.js';
+import { registerWalRoutes } from './routes/wal-routes.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
 export interface AppDeps {
@@ -113,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.register(async (scope) => registerImportRoutes(scope, deps));
   app.register(async (scope) => registerContractRoutes(scope, deps));
   app.register(async (scope) => registerAuditRoutes(scope, deps));
+  app.register(async (scope) => registerWalRoutes(scope, deps));
   app.register(async (scope) =>
     registerProfileRoutes(scope, {
       store: deps.store,

@@ -34,79 +34,53 @@ export type LineVerdict =
   | { readonly ok: false; readonly damage: LineDamage; readonly reason: string };
 
 /**
- * Adds a checksum to every line of `chunks` (complete NDJSON lines, which may span chunks or share one). The
- * chunks' bytes are not copied: the result holds slices of them and a small suffix per line. An unterminated
- * last line is ended here, so that it cannot run into the next append's first line.
+ * The lines of `bytes` (complete NDJSON lines, each ending in "\n") with a checksum each, in one new buffer.
+ * One pass: each line is checksummed where it lies (one native call per line) and copied once. A last line
+ * without its "\n" gets one.
  */
-export function withLineChecksums(chunks: readonly Buffer[]): Buffer[] {
-  const out: Buffer[] = [];
-  let line: Buffer[] = [];
-  let crc = 0;
-  let length = 0;
-  const endLine = () => {
-    out.push(...closeLine(line, length, crc));
-    line = [];
-    crc = 0;
-    length = 0;
-  };
-  for (const chunk of chunks) {
-    let start = 0;
-    while (start < chunk.length) {
-      const newline = chunk.indexOf(NEWLINE, start);
-      const end = newline === -1 ? chunk.length : newline;
-      if (end > start) {
-        const piece = chunk.subarray(start, end);
-        crc = crc32(piece, crc);
-        length += piece.length;
-        line.push(piece);
-      }
-      if (newline === -1) break;
-      endLine();
-      start = newline + 1;
+export function checksumLines(bytes: Buffer): Buffer {
+  let lines = 0;
+  for (let at = bytes.indexOf(NEWLINE); at !== -1; at = bytes.indexOf(NEWLINE, at + 1)) lines++;
+  // Room for a suffix per line, and for the "\n" of an unterminated last line.
+  const out = Buffer.allocUnsafe(bytes.length + (lines + 1) * CHECKSUM_SUFFIX_BYTES + 1);
+  let written = 0;
+  let start = 0;
+  while (start < bytes.length) {
+    const newline = bytes.indexOf(NEWLINE, start);
+    const end = newline === -1 ? bytes.length : newline;
+    if (checksummable(bytes, start, end)) {
+      // The suffix takes the place of the final `}` and closes the object again.
+      written += bytes.copy(out, written, start, end - 1);
+      written = writeSuffix(out, written, crc32(bytes.subarray(start, end)));
+    } else {
+      written += bytes.copy(out, written, start, end);
     }
+    out[written++] = NEWLINE;
+    start = end + 1;
   }
-  if (length > 0) endLine();
-  return out;
+  return out.subarray(0, written);
 }
 
-/** The pieces of one line (without its "\n") followed by its checksum suffix and "\n". */
-function closeLine(pieces: Buffer[], length: number, crc: number): Buffer[] {
-  if (!checksummable(pieces, length)) return [...pieces, Buffer.from('\n')];
-  // Drop the final `}`: the suffix closes the object again.
-  const last = pieces[pieces.length - 1]!;
-  const trimmed = last.length === 1 ? pieces.slice(0, -1) : [...pieces.slice(0, -1), last.subarray(0, -1)];
-  const suffix = Buffer.allocUnsafe(CHECKSUM_SUFFIX_BYTES + 1);
-  SUFFIX_HEAD.copy(suffix, 0);
-  writeHex(suffix, SUFFIX_HEAD.length, crc);
-  suffix[CHECKSUM_SUFFIX_BYTES - 2] = QUOTE;
-  suffix[CHECKSUM_SUFFIX_BYTES - 1] = CLOSE_BRACE;
-  suffix[CHECKSUM_SUFFIX_BYTES] = NEWLINE;
-  trimmed.push(suffix);
-  return trimmed;
+// An object with at least one member, ending in `}`: `{}`, a blank line or a line that is not an object stays as
+// it is (the loader sets such a line aside, if it is not JSON).
+function checksummable(bytes: Buffer, start: number, end: number): boolean {
+  return end - start >= 3 && bytes[end - 1] === CLOSE_BRACE && bytes[end - 2] !== OPEN_BRACE;
 }
 
-// An object with at least one member, ending in `}`: `{}` or a line that is not an object stays as it is.
-function checksummable(pieces: Buffer[], length: number): boolean {
-  if (length < 3) return false;
-  const last = pieces[pieces.length - 1]!;
-  return last[last.length - 1] === CLOSE_BRACE && byteBeforeLast(pieces) !== OPEN_BRACE;
-}
-
-function byteBeforeLast(pieces: Buffer[]): number | undefined {
-  const last = pieces[pieces.length - 1]!;
-  if (last.length >= 2) return last[last.length - 2];
-  const previous = pieces[pieces.length - 2];
-  return previous?.[previous.length - 1];
+function writeSuffix(target: Buffer, offset: number, crc: number): number {
+  SUFFIX_HEAD.copy(target, offset);
+  let at = offset + SUFFIX_HEAD.length;
+  for (let i = 7; i >= 0; i--) {
+    target[at + i] = HEX[crc & 0xf]!;
+    crc >>>= 4;
+  }
+  at += 8;
+  target[at++] = QUOTE;
+  target[at++] = CLOSE_BRACE;
+  return at;
 }
 
 const HEX = Buffer.from('0123456789abcdef');
-
-function writeHex(target: Buffer, offset: number, value: number): void {
-  for (let i = 7; i >= 0; i--) {
-    target[offset + i] = HEX[value & 0xf]!;
-    value >>>= 4;
-  }
-}
 
 /** The checksum a line carries, or undefined when it has none (a line from before checksums). */
 function carriedChecksum(line: Buffer): number | undefined {
@@ -184,32 +158,22 @@ function jsonObjectProblem(line: Buffer): string | undefined {
 
 /**
  * The byte offset of the first `\uD800`–`\uDFFF` escape that is not half of a high-low pair, or undefined.
- * An escaped backslash (`\\ud800`, the text "\ud800") is not an escape and is skipped.
+ * Escapes are read left to right, two bytes at a time, so an escaped backslash (`\\ud800`, the text "\ud800")
+ * is consumed whole and never taken for the start of an escape.
  */
 export function loneSurrogateAt(line: Buffer): number | undefined {
-  let at = line.indexOf('\\u');
+  let at = line.indexOf(BACKSLASH);
   while (at !== -1) {
-    if (!escapedBackslash(line, at)) {
-      const unit = escapeUnit(line, at);
-      if (unit !== undefined && unit >= 0xd800 && unit <= 0xdfff) {
-        if (unit >= 0xdc00) return at;
-        const low = line[at + 6] === BACKSLASH ? escapeUnit(line, at + 6) : undefined;
-        if (low === undefined || low < 0xdc00 || low > 0xdfff) return at;
-        at += 12;
-        at = line.indexOf('\\u', at);
-        continue;
-      }
+    const unit = escapeUnit(line, at);
+    if (unit !== undefined && unit >= 0xd800 && unit <= 0xdfff) {
+      if (unit >= 0xdc00) return at;
+      const low = escapeUnit(line, at + 6);
+      if (low === undefined || low < 0xdc00 || low > 0xdfff) return at;
+      at += 6;
     }
-    at = line.indexOf('\\u', at + 2);
+    at = line.indexOf(BACKSLASH, at + 2);
   }
   return undefined;
-}
-
-// Whether the backslash at `at` is itself escaped: an odd number of backslashes precedes it.
-function escapedBackslash(line: Buffer, at: number): boolean {
-  let count = 0;
-  for (let i = at - 1; i >= 0 && line[i] === BACKSLASH; i--) count++;
-  return count % 2 === 1;
 }
 
 /** The UTF-16 unit of a `\uXXXX` escape starting at `at`, or undefined when it is not one. */

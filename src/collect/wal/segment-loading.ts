@@ -61,7 +61,7 @@ export async function loadSegmentSettingAside(
   }
 }
 
-type BatchBase = Omit<EventBatch, 'file' | 'damaged'>;
+export type BatchBase = Omit<EventBatch, 'file' | 'damaged'>;
 
 async function loadLines(
   store: Store,
@@ -106,15 +106,7 @@ async function findRefusedLines(
   failure: unknown,
 ): Promise<DamagedSegmentLine[]> {
   const trialFile = `${segment.file}${TRIAL_SUFFIX}`;
-  const trial = async (subset: readonly SegmentLine[]): Promise<string | undefined> => {
-    writeFileSync(trialFile, linesText(subset));
-    try {
-      await store.events.checkBatch({ ...base, file: trialFile });
-      return undefined;
-    } catch (error) {
-      return reasonOf(error);
-    }
-  };
+  const trial = (subset: readonly SegmentLine[]) => engineRefusal(store, base, trialFile, subset);
   try {
     if ((await trial([])) !== undefined) throw failure;
     const whole = await trial(lines);
@@ -125,6 +117,25 @@ async function findRefusedLines(
     return refused;
   } finally {
     rmSync(trialFile, { force: true });
+  }
+}
+
+/**
+ * What the engine says when loading `lines` (written to `file`, in a folder the store may read), or undefined
+ * when it would load them. Nothing is kept either way.
+ */
+export async function engineRefusal(
+  store: Store,
+  base: BatchBase,
+  file: string,
+  lines: readonly SegmentLine[],
+): Promise<string | undefined> {
+  writeFileSync(file, linesText(lines));
+  try {
+    await store.events.checkBatch({ ...base, file });
+    return undefined;
+  } catch (error) {
+    return reasonOf(error);
   }
 }
 

@@ -15,7 +15,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RefineryError } from '../../core/errors.js';
 import { fsyncDirectory } from '../../core/fsync-directory.js';
-import { withLineChecksums } from './line-checksum.js';
+import { checksumLines } from './line-checksum.js';
 import {
   LOADABLE_COPY_SUFFIX,
   parseSegmentName,
@@ -33,6 +33,8 @@ export interface WriteAheadLogOptions {
   /** Sequence numbers at or below this were already loaded; new segments must start above it. */
   readonly loadedSequence: number;
 }
+
+const NEWLINE = 0x0a;
 
 interface Waiter {
   resolve(): void;
@@ -107,10 +109,12 @@ export class WriteAheadLog {
         ),
       );
     }
-    // Each line gets its checksum here, so the loader can tell a line that changed on disk from one that did not.
-    const checksummed = withLineChecksums(typeof lines === 'string' ? [Buffer.from(lines)] : lines);
     return new Promise<void>((resolve, reject) => {
-      for (const piece of checksummed) this.pending.push(piece);
+      if (typeof lines === 'string') this.pending.push(Buffer.from(lines));
+      else this.pending.push(...lines);
+      // An append ends its last line, so that it cannot run into the next append's first line.
+      const last = this.pending[this.pending.length - 1];
+      if (last && last.length > 0 && last[last.length - 1] !== NEWLINE) this.pending.push(Buffer.from('\n'));
       this.waiters.push({ resolve, reject });
       this.flushing ??= this.flushLoop();
     });
@@ -159,7 +163,9 @@ export class WriteAheadLog {
   }
 
   private async flushPending(): Promise<void> {
-    const chunk = Buffer.concat(this.pending);
+    // Each line gets its checksum as the group is put together, so the loader can tell a line that changed on
+    // disk from one that did not (see line-checksum.ts).
+    const chunk = checksumLines(Buffer.concat(this.pending));
     const waiters = this.waiters;
     this.pending = [];
     this.waiters = [];

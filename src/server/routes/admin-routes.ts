@@ -33,7 +33,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
       schema: { tags: ['admin'], summary: 'Counts, ingest rate and loader lag', security: API_KEY_SECURITY },
     },
     async () => {
-      const { total, rejected, bySource } = await eventCounts(deps.store);
+      const [{ total, rejected, bySource }, damaged] = await Promise.all([
+        eventCounts(deps.store),
+        deps.store.events.countDamagedLines(),
+      ]);
       const loader = deps.loader.current;
       const accepted = deps.meter.acceptedTotal;
       return {
@@ -55,6 +58,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
           lagSeconds: loader.oldestPendingSince ? (Date.now() - loader.oldestPendingSince) / 1000 : 0,
           walBytes: deps.wal.bytes,
           lastError: loader.lastError,
+          // Log lines set aside instead of loaded (GET /v1/wal/damaged lists them), by what became of them.
+          damagedLines: {
+            held: damaged.find((row) => row.status === 'held')?.count ?? 0,
+            replayed: damaged.find((row) => row.status === 'replayed')?.count ?? 0,
+            discarded: damaged.find((row) => row.status === 'discarded')?.count ?? 0,
+          },
         },
         bySource,
       };
