@@ -121,7 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       personalFields: deps.privacy?.fields ?? deps.config.privacy.personalFields,
       consentDefaults: deps.config.consent.default,
       ...(deps.audit ? { audit: deps.audit } : {}),
-      ...(deps.privacy ? { vault: deps.privacy.vault } : {}),
+      ...(deps.privacy ? { vault: deps.privacy.vault, identifiers: deps.privacy.identifiers } : {}),
     }),
   );
 
@@ -131,6 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       wal: deps.wal,
       defaults: deps.config.consent.default,
       ...(deps.audit ? { audit: deps.audit } : {}),
+      ...(deps.privacy ? { identifiers: deps.privacy.identifiers } : {}),
     }),
   );
   app.register(async (scope) =>
