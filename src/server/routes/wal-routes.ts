@@ -16,7 +16,7 @@ import type { Store } from '../../store/store.js';
 import type { DamagedLineStatus } from '../../store/wal-format.js';
 import { audit } from '../audit-trail.js';
 import { API_KEY_SECURITY, getApiKeyOrThrow } from '../authorise.js';
-import { limitOf } from './query-params.js';
+import { limitOf, offsetOf } from './query-params.js';
 
 export interface WalRouteDeps {
   readonly audit?: AuditLog;
@@ -69,7 +69,7 @@ export function registerWalRoutes(app: FastifyInstance, deps: WalRouteDeps): voi
     async (request) => {
       const query = request.query as { status?: string; offset?: string };
       const status = statusOf(query.status);
-      const offset = Math.max(0, Number(query.offset ?? 0) || 0);
+      const offset = offsetOf(request);
       const [items, counts] = await Promise.all([
         deps.store.events.listDamagedLines(status ? { status } : {}, {
           limit: limitOf(request, 50, 1000),
