@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { RefineryError } from '../core/errors.js';
+import type { IdentifierHasher } from '../identity/identifier-hashing.js';
 import type { ConsentHistoryRow, OverviewAxis, OverviewIncrements } from '../store/consent-types.js';
 import { identifierKey, parseIdentifierKey, type StoredPerson } from '../store/identity-types.js';
 import type { Store } from '../store/store.js';
@@ -196,10 +196,15 @@ export function runningTotals(
 
 /**
  * How the audit log names the person whose consent changed: their person id, or (for an id the graph does not
- * know yet) a SHA-256 of the identifier. Never the identifier itself, which an erasure could not remove from the
- * append-only log.
+ * know yet) the workspace's keyed hash of the identifier (`h1:…`, as the suppression list keeps ids). Never the
+ * identifier itself, which an erasure could not remove from the append-only log, nor a plain hash of it, which
+ * anyone could test a guessed id against.
  */
-export async function consentAuditTarget(store: Store, identifier: string): Promise<string> {
-  const personId = await store.identity.personOf(parseIdentifierKey(identifier));
-  return personId ?? `sha256:${createHash('sha256').update(identifier, 'utf8').digest('hex')}`;
+export async function consentAuditTarget(
+  store: Store,
+  identifier: string,
+  hasher: IdentifierHasher,
+): Promise<string> {
+  const parsed = parseIdentifierKey(identifier);
+  return (await store.identity.personOf(parsed)) ?? hasher.index(parsed);
 }

@@ -130,6 +130,22 @@ describe.each(engines)('keyed identifier hashes on %s', (engine) => {
     expect(access.json().request).toMatchObject({ status: 'done', personId: expect.stringMatching(/^p_/) });
   });
 
+  it('names a person the graph does not know in the consent audit by a keyed hash, not a plain one', async () => {
+    const recorded = await api('POST', '/v1/consent', {
+      userId: 'not-seen-yet',
+      purposes: { advertising: false },
+    });
+    expect(recorded.statusCode).toBe(202);
+    const entries = (await api('GET', '/v1/audit?action=consent.change')).json().entries as {
+      target: string;
+    }[];
+    expect(entries.map((entry) => entry.target)).toContain(
+      ws.server.privacy.identifiers.index({ type: 'user_id', value: 'not-seen-yet' }),
+    );
+    expect(JSON.stringify(entries)).not.toContain(sha256('user_id:not-seen-yet'));
+    expect(JSON.stringify(entries)).not.toContain('not-seen-yet');
+  });
+
   it('keeps no plain SHA-256 of a collected address in any file of the data folder or the log', async () => {
     const files = textUnder(ws.server.paths.data) + textUnder(ws.server.paths.wal);
     expect(files).toMatch(/h1:[0-9a-f]{64}/);

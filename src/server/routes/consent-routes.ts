@@ -210,13 +210,23 @@ export function registerConsentRoutes(app: FastifyInstance, deps: ConsentRouteDe
     async (request, reply) => {
       const decisions = consentDecisionsOf(request.body, new Date());
       await deps.wal.append(consentDecisionLine(...decisions));
-      const target = await consentAuditTarget(deps.store, decisions[0]!.identifier);
+      const target = await consentAuditTarget(deps.store, decisions[0]!.identifier, identifiersOrThrow(deps));
       await audit(deps.audit, request, 'consent.change', target, {
         purposes: Object.fromEntries(decisions.map((decision) => [decision.purpose, decision.granted])),
       });
       return reply.code(202).send({ recorded: decisions.length });
     },
   );
+}
+
+function identifiersOrThrow(deps: ConsentRouteDeps): IdentifierHasher {
+  if (!deps.identifiers) {
+    throw new RefineryError(
+      'REFINERY_ERR_NOT_SUPPORTED',
+      'Recording consent needs the workspace’s keys (its master key), which this server has not opened.',
+    );
+  }
+  return deps.identifiers;
 }
 
 function intervalOf(raw: string | undefined): OverviewInterval {
