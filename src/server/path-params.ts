@@ -19,24 +19,29 @@ export function hasControlCharacter(text: string): boolean {
  * see `answerFrameworkError`), so handlers use `request.params` as they are and never decode again.
  */
 export function registerPathParamChecks(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request) => {
-    const params = request.params as Record<string, unknown> | undefined;
-    if (!params) return;
-    for (const [name, value] of Object.entries(params)) {
-      // `*` is the dashboard's client-side route, served as its index page whatever it holds.
-      if (name === '*' || typeof value !== 'string') continue;
-      if (value === '') {
-        throw new RefineryError('REFINERY_ERR_MISSING_FIELD', `The path needs a value for ${name}.`, {
-          field: name,
-        });
-      }
-      if (hasControlCharacter(value)) {
-        throw new RefineryError(
-          'REFINERY_ERR_INVALID_FIELD',
-          `${name} must not hold control characters (such as %00 or a line break).`,
-          { field: name },
-        );
-      }
-    }
+  // A callback hook, not an async one: it runs on every collected request, and needs no promise.
+  app.addHook('onRequest', (request, _reply, done) => {
+    done(problemWithParams(request.params as Record<string, unknown> | undefined));
   });
+}
+
+function problemWithParams(params: Record<string, unknown> | undefined): RefineryError | undefined {
+  if (!params) return undefined;
+  for (const [name, value] of Object.entries(params)) {
+    // `*` is the dashboard's client-side route, served as its index page whatever it holds.
+    if (name === '*' || typeof value !== 'string') continue;
+    if (value === '') {
+      return new RefineryError('REFINERY_ERR_MISSING_FIELD', `The path needs a value for ${name}.`, {
+        field: name,
+      });
+    }
+    if (hasControlCharacter(value)) {
+      return new RefineryError(
+        'REFINERY_ERR_INVALID_FIELD',
+        `${name} must not hold control characters (such as %00 or a line break).`,
+        { field: name },
+      );
+    }
+  }
+  return undefined;
 }

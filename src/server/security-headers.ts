@@ -45,7 +45,9 @@ export function applySecurityHeaders(reply: FastifyReply): void {
 
 /** Every response the app sends carries the security headers, whatever route (or none) answers it. */
 export function registerSecurityHeaders(app: FastifyInstance): void {
-  app.addHook('onRequest', async (_request, reply) => {
+  // A callback hook, not an async one: it runs on every collected request, and needs no promise.
+  app.addHook('onRequest', (_request, reply, done) => {
     applySecurityHeaders(reply);
+    done();
   });
 }
