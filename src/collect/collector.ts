@@ -6,6 +6,7 @@ import { isJsonObject } from '../core/json-object.js';
 import type { PersonalFields } from '../privacy/vault/personal-fields.js';
 import {
   holdsPersonalFields,
+  messageSubject,
   protectMessage,
   redactPersonalFields,
 } from '../privacy/vault/personal-fields.js';
@@ -21,13 +22,24 @@ import type {
   RequestRecord,
   StoredViolation,
 } from '../store/wal-format.js';
+import type { BatchDefaults } from './batch-body.js';
 import { applyIpPolicy } from './client-ip.js';
 import type { IdentityObservations, ObservedMessage } from './identity-observations.js';
 import type { IngestMeter } from './ingest-meter.js';
 import { validateMessage } from './message-validation.js';
+import { storedBody } from './stored-body.js';
+import { SuppressionMemo } from './suppression-memo.js';
 import type { TailBuffer } from './tail-buffer.js';
 import type { UserAgentParser } from './user-agent.js';
 import type { WriteAheadLog } from './wal/write-ahead-log.js';
+import {
+  isWellFormed,
+  toWellFormed,
+  wellFormedCut,
+  withoutLoneSurrogateEscapes,
+} from './well-formed-unicode.js';
+
+export type { BatchDefaults } from './batch-body.js';
 
 /** What the HTTP layer knows about a request, independent of Fastify. */
 export interface RequestFacts {
@@ -35,17 +47,15 @@ export interface RequestFacts {
   readonly ip: string | null;
   readonly userAgent: string | null;
   readonly source: string;
-  /** The body as received (decompressed), stored verbatim in the write-ahead log. */
-  readonly body: Buffer;
+  /** The size of the body as received (decompressed), in bytes. */
+  readonly bodyBytes: number;
+  /**
+   * False when the body's JSON text held no `\uD…` escape, so no string in it can hold a lone surrogate and the
+   * per-string check is skipped; absent or true, every string and key is checked.
+   */
+  readonly mayHoldLoneSurrogate?: boolean;
   /** Whether the request carried the Global Privacy Control signal (`Sec-GPC: 1`). */
   readonly gpc?: boolean;
-}
-
-/** Batch-level fields that apply to every message in it (the Segment batch format allows these). */
-export interface BatchDefaults {
-  readonly sentAt?: unknown;
-  readonly context?: unknown;
-  readonly integrations?: unknown;
 }
 
 export interface RejectedEvent {
@@ -102,24 +112,27 @@ export interface ConsentLineWriter {
 }
 
 const MAX_REJECT_PAYLOAD = 64 * 1024;
-const NEWLINE = 0x0a;
-const CARRIAGE_RETURN = 0x0d;
-const SPACE = 0x20;
+const MAX_REJECT_ID = 512;
+const MAX_REJECT_TYPE = 32;
 
 /**
  * Validates the messages of one request and makes them durable: the accepted ones as one write-ahead-log
- * line holding the body verbatim, each rejected one as a reject line with its reason. Resolves only once
- * every line is on disk. Per accepted message it only checks and looks up; nothing is re-serialised unless
- * the request holds personal fields to seal (or a message to drop), in which case the body is written as
- * re-serialised JSON with sealed values, so no clear personal value ever reaches the disk.
+ * line, each rejected one as a reject line with its reason. Resolves only once every line is on disk.
  *
- * Suppression, contracts, identity and consent all read the clear message; sealing comes last.
+ * What the log holds is exactly what was checked: the request line's body is the parsed messages serialised
+ * again (see `storedBody`), never the bytes received, so a second JSON parser cannot read something else out of
+ * them. Suppression, contracts, identity and consent all read the clear message; sealing comes last, and
+ * sealed messages take their clear form's place.
  */
 export class Collector {
+  private readonly suppression: SuppressionMemo | undefined;
+
   constructor(
     private readonly config: WorkspaceConfig,
     private readonly parts: CollectorParts,
-  ) {}
+  ) {
+    this.suppression = parts.privacy && new SuppressionMemo(parts.privacy.suppression);
+  }
 
   async accept(
     messages: readonly unknown[],
@@ -140,8 +153,6 @@ export class Collector {
     const consent = this.parts.consent;
     const privacy = this.parts.privacy;
     let suppressed = 0;
-    // Set when the verbatim body may not be written: a value to seal, or a dropped message to leave out.
-    let rewrite = false;
     const toSeal: number[] = [];
     const sealed: unknown[] = [];
     let flagged = 0;
@@ -152,31 +163,50 @@ export class Collector {
     const agents: ParsedAgent[] = [];
     const agentIndex = new Map<string, number>();
     // No event can be larger than the body that carried it, so small bodies skip the per-event check.
-    const checkEachSize = facts.body.length > limits.maxEventBytes;
+    const checkEachSize = facts.bodyBytes > limits.maxEventBytes;
+    const checkUnicode = facts.mayHoldLoneSurrogate !== false;
     const batchSentAt = typeof defaults.sentAt === 'string' ? defaults.sentAt : undefined;
     const batchContext = isJsonObject(defaults.context) ? defaults.context : undefined;
+    const inherited = { sentAt: batchSentAt, context: batchContext, checkUnicode };
     // Scanned once per request, not once per message that inherits it.
     const batchContextPersonal =
       privacy !== undefined &&
       batchContext !== undefined &&
       holdsPersonalFields({ context: batchContext }, privacy.fields);
+    const batchContextSuppressed =
+      privacy !== undefined &&
+      batchContext !== undefined &&
+      privacy.suppression.isSuppressed({ context: batchContext });
     for (let index = 0; index < messages.length; index++) {
       const raw = messages[index];
       const path = impliedType ? 'body' : `batch[${index}]`;
       try {
-        const candidate = withBatchDefaults(raw, batchSentAt, defaults);
+        // Storage gives a message with no (or a null) context the batch's; the checks read it the same way.
+        const inherits =
+          batchContext !== undefined &&
+          isJsonObject(raw) &&
+          (raw.context === undefined || raw.context === null);
         // An erased person's ids arriving again: dropped before anything about the message is written.
-        if (privacy && isJsonObject(candidate) && privacy.suppression.isSuppressed(candidate)) {
+        if (
+          this.suppression &&
+          isJsonObject(raw) &&
+          ((inherits && batchContextSuppressed) || this.suppression.isSuppressed(raw))
+        ) {
           skip.push(index);
           suppressed++;
-          rewrite = true;
           continue;
         }
-        const message = validateMessage(candidate, path, impliedType, limits.maxDepth);
+        const message = validateMessage(raw, path, impliedType, limits.maxDepth, inherited);
         if (checkEachSize && message.sizeBound > limits.maxEventBytes)
           assertEventSize(raw, path, limits.maxEventBytes);
+        const own = raw as Record<string, unknown>;
+        const personal =
+          privacy !== undefined &&
+          ((inherits && batchContextPersonal) || holdsPersonalFields(own, privacy.fields));
+        // Sealing needs a subject's key; a message with none would keep its personal values in clear.
+        if (personal && messageSubject(own) === undefined) throw subjectlessPersonalData(path);
         if (message.extra) extraOf.push(index);
-        const context = message.context ?? batchContext ?? null;
+        const context = message.context;
         const clientIp = typeof context?.ip === 'string' ? context.ip : facts.ip;
         ipOf[index] = applyIpPolicy(clientIp, collect.ip);
         const userAgent = typeof context?.userAgent === 'string' ? context.userAgent : facts.userAgent;
@@ -190,8 +220,9 @@ export class Collector {
         }
         let held = false;
         if (contracts) {
-          const verdict = contracts.check(message, raw as Record<string, unknown>);
+          const verdict = contracts.check(message, own);
           if (verdict.action !== 'accept') {
+            const violations = wellFormedViolations(verdict.violations);
             const shared = {
               id: message.messageId ?? `${rid}-${index}`,
               received_at: receivedIso,
@@ -200,7 +231,7 @@ export class Collector {
               event: message.type === 'track' ? message.event : message.name,
               contract: verdict.contract,
               contract_version: verdict.contractVersion,
-              violations: verdict.violations,
+              violations,
             };
             if (verdict.action === 'flag') {
               flagged++;
@@ -213,66 +244,50 @@ export class Collector {
               const line: QuarantineRecord = {
                 k: 'x',
                 ...shared,
-                payload: heldPayload(raw, batchSentAt, defaults, ipOf[index] ?? null),
+                payload: heldPayload(own, batchSentAt, defaults, ipOf[index] ?? null),
                 ip: ipOf[index] ?? null,
                 ua: userAgent ?? null,
                 agent: agent === null || agent === undefined ? null : (agents[agent] ?? null),
               };
-              // Sealed below, once every message is checked; the verbatim body must not keep it either.
+              // Sealed below, once every message is checked.
               governanceLines.push(line);
-              if (privacy && holdsPersonalFields(line.payload, privacy.fields)) rewrite = true;
-              quarantined.push({
-                index,
-                messageId: shared.id,
-                contract: verdict.contract,
-                violations: verdict.violations,
-              });
+              quarantined.push({ index, messageId: shared.id, contract: verdict.contract, violations });
             }
           }
         }
         // A held event is not stored, so it asserts nothing yet; a replay stores and observes it.
         if ((identity || consent) && !held) {
-          const observed = message.context || !context ? message : { ...message, context };
           const id = message.messageId ?? `${rid}-${index}`;
-          const line = identity?.lineFor(observed, id, facts.receivedAt);
+          const line = identity?.lineFor(message, id, facts.receivedAt);
           if (line) identityLines.push(line);
-          const consentLine = consent?.lineFor(observed, id, facts.receivedAt, facts.gpc === true);
+          const consentLine = consent?.lineFor(message, id, facts.receivedAt, facts.gpc === true);
           if (consentLine) identityLines.push(consentLine);
         }
-        if (privacy && !held) {
-          const own = raw as Record<string, unknown>;
-          const inherits = own.context === undefined && batchContext !== undefined;
-          if (holdsPersonalFields(own, privacy.fields) || (inherits && batchContextPersonal)) {
-            toSeal.push(index);
-            sealed[index] = inherits ? { ...own, context: batchContext } : own;
-          }
+        if (personal && !held) {
+          toSeal.push(index);
+          // Sealed with this message's own key, the batch context is stored with it (and left out of the batch).
+          sealed[index] = inherits && batchContextPersonal ? { ...own, context: batchContext } : own;
         }
       } catch (error) {
         skip.push(index);
-        const reason = asRefineryError(error);
-        const messageId = messageIdOf(raw);
-        const field = reason.details.field ?? null;
-        rejected.push({ index, messageId, code: reason.code, message: reason.message, field });
+        const reject = rejectOf(raw, index, asRefineryError(error));
+        rejected.push(reject);
         const line: RejectRecord = {
           k: 'r',
           received_at: receivedIso,
           source: facts.source,
-          message_id: messageId,
+          message_id: reject.messageId,
           type: typeOf(raw) ?? impliedType ?? null,
-          reason_code: reason.code,
-          reason: reason.message,
-          field,
+          reason_code: reject.code,
+          reason: reject.message,
+          field: reject.field,
           payload: excerpt(privacy ? redactPersonalFields(raw, privacy.fields) : raw),
         };
-        // The verbatim body would keep the rejected message's clear values; leave it out of the body instead.
-        if (privacy && isJsonObject(raw) && mayHoldPersonalFields(raw, privacy.fields)) rewrite = true;
         rejectLines.push(`${JSON.stringify(line)}\n`);
       }
     }
     // Quarantined messages are in `skip` too: the request line stores only what passed.
     const accepted = messages.length - skip.length;
-    let body = facts.body;
-    let stored = messages;
     if (privacy) {
       for (const index of toSeal) {
         const result = await protectMessage(
@@ -281,16 +296,12 @@ export class Collector {
           privacy.fields,
         );
         sealed[index] = result.message;
-        if (result.changed) rewrite = true;
       }
       for (let i = 0; i < governanceLines.length; i++) {
         const line = governanceLines[i]!;
         if (typeof line === 'string') continue;
         const { message: payload } = await protectMessage(line.payload, privacy.vault, privacy.fields);
         governanceLines[i] = `${JSON.stringify({ ...line, payload })}\n`;
-      }
-      if (rewrite && accepted > 0) {
-        ({ body, stored } = sealedBody(messages, sealed, skip, impliedType, defaults, batchContext));
       }
     }
     const chunks: Buffer[] = [];
@@ -309,14 +320,14 @@ export class Collector {
         skip,
         extra_of: extraOf,
       };
+      const body = storedBody(
+        { messages, skip, replaced: sealed, batchContextCopied: batchContextPersonal },
+        impliedType,
+        defaults,
+      );
       const head = JSON.stringify(header);
-      chunks.push(Buffer.from(`${head.slice(0, -1)},"body":`), singleLine(body), Buffer.from('}\n'));
-      record = {
-        ...header,
-        body: impliedType
-          ? stored[0]
-          : { batch: stored, ...defaults, ...(stored === messages ? {} : { context: undefined }) },
-      };
+      chunks.push(Buffer.from(`${head.slice(0, -1)},"body":${body.json}}\n`));
+      record = { ...header, body: body.value };
     }
     if (rejectLines.length > 0) chunks.push(Buffer.from(rejectLines.join('')));
     if (governanceLines.length > 0) chunks.push(Buffer.from(governanceLines.map(lineText).join('')));
@@ -328,69 +339,16 @@ export class Collector {
   }
 }
 
-/** A rejected message may be nested too deeply to scan (that may be why it was rejected): then assume so. */
-function mayHoldPersonalFields(raw: Record<string, unknown>, fields: PersonalFields): boolean {
-  try {
-    return holdsPersonalFields(raw, fields);
-  } catch {
-    return true;
-  }
-}
-
 function lineText(line: string | QuarantineRecord): string {
   return typeof line === 'string' ? line : `${JSON.stringify(line)}\n`;
 }
 
-/**
- * The request body to write when the verbatim one may not be: sealed messages in place of their clear form,
- * `null` where a message is skipped (rejected, held or suppressed: the loader never reads those places), and
- * the batch-level context copied into each message that had none and dropped from the batch, so personal
- * fields in it are sealed with each message's own subject key.
- */
-function sealedBody(
-  messages: readonly unknown[],
-  sealed: readonly unknown[],
-  skip: readonly number[],
-  impliedType: EventType | undefined,
-  defaults: BatchDefaults,
-  batchContext: Record<string, unknown> | undefined,
-): { body: Buffer; stored: unknown[] } {
-  const skipped = new Set(skip);
-  const stored = messages.map((raw, index) => {
-    if (skipped.has(index)) return null;
-    const own = sealed[index];
-    if (own !== undefined) return own;
-    if (batchContext && isJsonObject(raw) && raw.context === undefined)
-      return { ...raw, context: batchContext };
-    return raw;
-  });
-  const body = impliedType
-    ? stored[0]
-    : { sentAt: defaults.sentAt, integrations: defaults.integrations, batch: stored };
-  return { body: Buffer.from(JSON.stringify(body)), stored };
-}
-
-// Valid JSON has line breaks only as whitespace between tokens (inside strings they must be escaped),
-// so turning them into spaces keeps the body the same JSON on one line.
-function singleLine(body: Buffer): Buffer {
-  if (body.indexOf(NEWLINE) === -1 && body.indexOf(CARRIAGE_RETURN) === -1) return body;
-  const copy = Buffer.from(body);
-  for (let i = 0; i < copy.length; i++) {
-    if (copy[i] === NEWLINE || copy[i] === CARRIAGE_RETURN) copy[i] = SPACE;
-  }
-  return copy;
-}
-
-function withBatchDefaults(raw: unknown, sentAt: string | undefined, defaults: BatchDefaults): unknown {
-  if (!isJsonObject(raw)) return raw;
-  const needsSentAt = sentAt !== undefined && raw.sentAt === undefined;
-  const needsContext = defaults.context !== undefined && raw.context === undefined;
-  if (!needsSentAt && !needsContext) return raw;
-  return {
-    ...raw,
-    ...(needsSentAt ? { sentAt } : {}),
-    ...(needsContext ? { context: defaults.context } : {}),
-  };
+function subjectlessPersonalData(path: string): RefineryError {
+  return new RefineryError(
+    'REFINERY_ERR_MISSING_FIELD',
+    `${path} holds personal fields but no userId or anonymousId that is not blank, so they cannot be sealed.`,
+    { field: `${path}.userId` },
+  );
 }
 
 /**
@@ -398,17 +356,36 @@ function withBatchDefaults(raw: unknown, sentAt: string | undefined, defaults: B
  * have), the credential removed, and a client IP in the context replaced by what the IP policy allows.
  */
 function heldPayload(
-  raw: unknown,
+  raw: Record<string, unknown>,
   sentAt: string | undefined,
   defaults: BatchDefaults,
   policyIp: string | null,
 ): Record<string, unknown> {
-  const message = { ...(withBatchDefaults(raw, sentAt, defaults) as Record<string, unknown>) };
+  const message = { ...raw };
   delete message.writeKey;
+  if ((message.sentAt === undefined || message.sentAt === null) && sentAt !== undefined)
+    message.sentAt = sentAt;
+  if ((message.context === undefined || message.context === null) && isJsonObject(defaults.context))
+    message.context = defaults.context;
   if (message.integrations === undefined && isJsonObject(defaults.integrations))
     message.integrations = defaults.integrations;
   if (isJsonObject(message.context)) message.context = withIp(message.context, policyIp);
   return message;
+}
+
+/**
+ * Violations as a log line may carry them: a value excerpt cut by UTF-16 units can end in half a surrogate
+ * pair, which no JSON reader that stores UTF-8 accepts.
+ */
+function wellFormedViolations(violations: readonly StoredViolation[]): readonly StoredViolation[] {
+  const broken = (text: string | undefined) => text !== undefined && !isWellFormed(text);
+  if (!violations.some((v) => broken(v.path) || broken(v.message) || broken(v.value))) return violations;
+  return violations.map((violation) => ({
+    ...violation,
+    path: toWellFormed(violation.path),
+    message: toWellFormed(violation.message),
+    ...(violation.value === undefined ? {} : { value: toWellFormed(violation.value) }),
+  }));
 }
 
 function assertEventSize(raw: unknown, path: string, maxEventBytes: number): void {
@@ -430,19 +407,32 @@ function asRefineryError(error: unknown): RefineryError {
   );
 }
 
-function messageIdOf(raw: unknown): string | null {
+/**
+ * A rejected message as the client is told and the reject line keeps it. Its id, field path and reason may
+ * quote what was sent (cut to a size, or a key holding a lone surrogate), so each is made well-formed.
+ */
+function rejectOf(raw: unknown, index: number, reason: RefineryError): RejectedEvent {
   const id = isJsonObject(raw) ? raw.messageId : undefined;
-  return typeof id === 'string' ? id.slice(0, 512) : null;
+  const field = reason.details.field;
+  return {
+    index,
+    messageId: typeof id === 'string' ? wellFormedCut(id, MAX_REJECT_ID) : null,
+    code: reason.code,
+    message: toWellFormed(reason.message),
+    field: typeof field === 'string' ? toWellFormed(field) : null,
+  };
 }
 
 function typeOf(raw: unknown): string | undefined {
   const type = isJsonObject(raw) ? raw.type : undefined;
-  return typeof type === 'string' ? type.slice(0, 32) : undefined;
+  return typeof type === 'string' ? wellFormedCut(type, MAX_REJECT_TYPE) : undefined;
 }
 
 function excerpt(raw: unknown): string {
-  const text = safeStringify(raw) ?? '"(a value too deeply nested to serialise)"';
-  return text.length > MAX_REJECT_PAYLOAD ? `${text.slice(0, MAX_REJECT_PAYLOAD)}…(truncated)` : text;
+  const text = withoutLoneSurrogateEscapes(
+    safeStringify(raw) ?? '"(a value too deeply nested to serialise)"',
+  );
+  return text.length > MAX_REJECT_PAYLOAD ? `${wellFormedCut(text, MAX_REJECT_PAYLOAD)}…(truncated)` : text;
 }
 
 // JSON.stringify recurses; a hostile, very deep value can overflow the stack.

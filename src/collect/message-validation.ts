@@ -8,21 +8,37 @@ const MAX_ID_LENGTH = 512;
 const MAX_NAME_LENGTH = 1024;
 const EVENT_TYPE_SET = new Set<string>(EVENT_TYPES);
 
+/** Batch-level fields a message without its own inherits (as storage applies them), and how to check it. */
+export interface ValidationOptions {
+  /** The batch's `sentAt`, for a message with none. */
+  readonly sentAt?: unknown;
+  /** The batch's `context`, for a message with none (or a null one). */
+  readonly context?: Record<string, unknown> | undefined;
+  /**
+   * Look for lone surrogates in every string and key (default). False only when the JSON text the message was
+   * parsed from holds no `\uD…` escape, so none can be there.
+   */
+  readonly checkUnicode?: boolean;
+}
+
 /**
  * Checks one message against the Segment Spec and returns it typed, or throws a RefineryError whose
  * `field` is a path such as `batch[3].userId`. `impliedType` comes from the endpoint (`/v1/track` …).
+ * Inherited batch-level fields are read beside the message, never copied into it.
  */
 export function validateMessage(
   raw: unknown,
   path: string,
   impliedType: EventType | undefined,
   maxDepth: number,
+  options: ValidationOptions = {},
 ): ValidMessage {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw invalid(path, 'must be a JSON object');
   }
-  // One walk over the whole message refuses poisoned keys and deep nesting in every field at once.
-  const sizeBound = assertSafeJson(raw, path, maxDepth + 1);
+  // One walk over the whole message refuses poisoned keys, deep nesting, numbers JSON cannot write back and
+  // (when there may be any) lone surrogates, in every field at once.
+  const sizeBound = assertSafeJson(raw, path, maxDepth + 1, options.checkUnicode !== false);
   const message = raw as Record<string, unknown>;
   const type = readType(message.type, `${path}.type`, impliedType);
   const userId = readId(message.userId, `${path}.userId`);
@@ -56,10 +72,10 @@ export function validateMessage(
   }
   const messageId = readId(message.messageId, `${path}.messageId`) ?? undefined;
   const timestamp = readTime(message.timestamp ?? message.originalTimestamp, `${path}.timestamp`);
-  const sentAt = readTime(message.sentAt, `${path}.sentAt`);
+  const sentAt = readTime(message.sentAt ?? options.sentAt, `${path}.sentAt`);
   const properties = readObject(message.properties, `${path}.properties`);
   const traits = readObject(message.traits, `${path}.traits`);
-  const context = readObject(message.context, `${path}.context`);
+  const context = readObject(message.context, `${path}.context`) ?? options.context ?? null;
   const integrations = readObject(message.integrations, `${path}.integrations`);
   const extra = extraFieldsOf(message);
   return {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyRing } from '../../access/api-keys.js';
+import { type BatchBody, readBatchBody } from '../../collect/batch-body.js';
 import type { AcceptReport, Collector, RequestFacts } from '../../collect/collector.js';
 import type { WorkspaceConfig } from '../../config/workspace-config.js';
 import { RefineryError } from '../../core/errors.js';
@@ -29,6 +30,8 @@ const SINGLE_ROUTES: Record<string, EventType> = {
   a: 'alias',
 };
 const BATCH_PATHS = ['/v1/batch', '/v1/b', '/v1/import', '/beacon/v1/batch'];
+// A batch body as read before validation, for its handler.
+const batchBodies = new WeakMap<FastifyRequest, BatchBody>();
 
 const acceptedSchema = {
   type: 'object',
@@ -84,7 +87,8 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectRouteDe
       `/v1/${path}`,
       {
         bodyLimit: limits.maxEventBytes,
-        config: { bodyLimitCode: 'REFINERY_ERR_EVENT_TOO_LARGE' },
+        // A lone surrogate refuses the message with its field path, from the collector.
+        config: { bodyLimitCode: 'REFINERY_ERR_EVENT_TOO_LARGE', checksUnicodeItself: true },
         schema: {
           tags: ['collect'],
           summary: path.length === 1 ? `Short form of /v1/${type} (analytics.js)` : `Record one ${type} call`,
@@ -106,6 +110,12 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectRouteDe
       path,
       {
         bodyLimit: limits.maxBatchBytes,
+        // A lone surrogate refuses its message (the others are stored), or the request in a batch-level field.
+        config: { checksUnicodeItself: true },
+        // Before the schema, so a batch-level field holding a lone surrogate is named as such.
+        preValidation: async (request) => {
+          batchBodies.set(request, readBatchBody(request.body, limits, request.mayHoldLoneSurrogate ?? true));
+        },
         schema: {
           tags: ['collect'],
           summary: path === '/v1/batch' ? 'Record many calls at once' : `Alias of /v1/batch (${path})`,
@@ -127,36 +137,8 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectRouteDe
       },
       async (request, reply) => {
         const source = (await authenticateWriteKey(request, deps.keys)).source ?? 'default';
-        const body = request.body as Record<string, unknown>;
-        if (!body || typeof body !== 'object' || Array.isArray(body)) {
-          throw new RefineryError(
-            'REFINERY_ERR_INVALID_FIELD',
-            'The body must be a JSON object with a "batch" array.',
-            {
-              field: 'body',
-            },
-          );
-        }
-        const batch = body.batch;
-        if (!Array.isArray(batch)) {
-          throw new RefineryError(
-            batch === undefined ? 'REFINERY_ERR_MISSING_FIELD' : 'REFINERY_ERR_INVALID_FIELD',
-            'The body needs a "batch" array of messages.',
-            { field: 'batch' },
-          );
-        }
-        if (batch.length > limits.maxBatchEvents) {
-          throw new RefineryError(
-            'REFINERY_ERR_BATCH_TOO_MANY_EVENTS',
-            `The batch holds ${batch.length} events, over the limit of ${limits.maxBatchEvents} (limits.maxBatchEvents).`,
-            { field: 'batch', limit: limits.maxBatchEvents },
-          );
-        }
-        const report = await deps.collector.accept(batch, undefined, factsOf(request, source), {
-          sentAt: body.sentAt,
-          context: body.context,
-          integrations: body.integrations,
-        });
+        const { messages, defaults } = batchBodies.get(request)!;
+        const report = await deps.collector.accept(messages, undefined, factsOf(request, source), defaults);
         return answer(reply, report, false);
       },
     );
@@ -170,7 +152,9 @@ function factsOf(request: FastifyRequest, source: string): RequestFacts {
     userAgent: request.headers['user-agent'] ?? null,
     gpc: gpcFromHeaders(request.headers),
     source,
-    body: request.rawBody ?? Buffer.from(JSON.stringify(request.body ?? null)),
+    bodyBytes: request.bodyBytes ?? Buffer.byteLength(JSON.stringify(request.body ?? null)),
+    // Unknown when the body did not come through the JSON body parser: then every string is checked.
+    mayHoldLoneSurrogate: request.mayHoldLoneSurrogate ?? true,
   };
 }
 
