@@ -153,10 +153,10 @@ describe.skipIf(!hasChromium || !built)(
       expect(identities.sort()).toEqual(['anonymous_id', 'email', 'user_id']);
       const userId = page.locator('[data-testid="profile-identity"][data-type="user_id"]');
       expect(await userId.getAttribute('data-value')).toBe('ada');
-      // The identity graph holds the email as a hash, and the page says so rather than pretending it is clear.
+      // The identity graph holds the email as a keyed hash, and the page says so rather than pretending it is clear.
       expect(
         await page.locator('[data-testid="profile-identity"][data-type="email"]').textContent(),
-      ).toContain('sha256');
+      ).toContain('keyed hash');
 
       const email = page.locator('[data-testid="profile-trait"][data-trait="email"]');
       expect(await email.getAttribute('data-hidden')).toBe('false');
