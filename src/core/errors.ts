@@ -76,6 +76,15 @@ export const ERROR_CATALOGUE = {
   },
   REFINERY_ERR_QUERY_FAILED: { status: 400, summary: 'The store rejected the query; `message` says why.' },
   REFINERY_ERR_QUERY_TIMEOUT: { status: 408, summary: 'The query ran longer than `limits.queryTimeoutMs`.' },
+  REFINERY_ERR_QUERY_TOO_LARGE: {
+    status: 413,
+    summary:
+      'The query needed more memory than `limits.queryMaxMemory`, or would build a single value larger than a query may.',
+  },
+  REFINERY_ERR_QUERY_BUSY: {
+    status: 503,
+    summary: 'Every connection for user SQL stayed busy for `limits.queryTimeoutMs`; retry shortly.',
+  },
   REFINERY_ERR_WAL_FULL: {
     status: 503,
     summary: 'The write-ahead log reached `limits.maxWalBytes`; the loader is behind. Retry later.',

@@ -276,6 +276,10 @@ export interface ExpiryReport {
 export interface ReadQueryOptions {
   readonly timeoutMs: number;
   readonly maxRows: number;
+  /** Stop fetching once the answer holds about this many bytes as JSON (`truncated`); no cap when absent. */
+  readonly maxBytes?: number;
+  /** The memory one query may take (DuckDB: growth of this process; ClickHouse: `max_memory_usage`). */
+  readonly maxMemoryBytes?: number;
   /** Scopes the query to one consent purpose: only that purpose's view (`events_for_<purpose>`) may be read. */
   readonly purpose?: ConsentPurpose;
 }

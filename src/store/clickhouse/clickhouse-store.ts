@@ -186,7 +186,7 @@ export class ClickHouseStore implements Store {
 
   async readOnlyQuery(sql: string, options: ReadQueryOptions): Promise<QueryResult> {
     const relations = options.purpose ? purposeRelations(options.purpose) : QUERYABLE_RELATIONS;
-    await assertReadOnlySelect(this.guard, sql, relations);
+    await assertReadOnlySelect(this.guard, sql, { relations });
     try {
       const answer = await this.db.jsonRaw(sql, {
         readonly: '1',

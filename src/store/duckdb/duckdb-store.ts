@@ -3,8 +3,9 @@ import { dirname } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { RefineryError } from '../../core/errors.js';
 import { type ExpiryDialect, eventExpiryConditions } from '../event-expiry.js';
+import { MemoryWatchdog } from '../memory-watchdog.js';
 import { purposeRelations, QUERYABLE_RELATIONS } from '../public-relations.js';
-import type { QueryResult } from '../query-result.js';
+import { DEFAULT_QUERY_MEMORY_BYTES, type QueryResult } from '../query-result.js';
 import type { ExpiryCutoffs, ExpiryReport, ReadQueryOptions, Store } from '../store.js';
 import { DuckDbConsent } from './duckdb-consent.js';
 import { isLockConflict, toStoreError } from './duckdb-errors.js';
@@ -17,8 +18,9 @@ import { DuckDbMetadata } from './duckdb-metadata.js';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.js';
 import { DuckDbPrivacy } from './duckdb-privacy.js';
 import { DuckDbProfiles } from './duckdb-profiles.js';
-import { assertReadOnlySelect } from './duckdb-query-guard.js';
+import { DuckDbQueryPool } from './duckdb-query-pool.js';
 import { runReadOnly } from './duckdb-read-only.js';
+import { DuckDbSandbox, type RelationColumn } from './duckdb-sandbox.js';
 import { DuckDbSession, runOn } from './duckdb-session.js';
 
 export interface DuckDbStoreOptions {
@@ -32,6 +34,9 @@ export interface DuckDbStoreOptions {
   readonly memoryLimit?: string;
   readonly threads?: number;
 }
+
+/** Connections reserved for user SQL: one slow query leaves the others free (see DuckDbQueryPool). */
+const QUERY_CONNECTIONS = 3;
 
 const DUCKDB_EXPIRY: ExpiryDialect = {
   text: (value) => `'${value.replaceAll("'", "''")}'`,
@@ -58,12 +63,14 @@ export class DuckDbStore implements Store {
   readonly consent: DuckDbConsent;
   readonly privacy: DuckDbPrivacy;
   private closed = false;
+  private readonly watchdog = new MemoryWatchdog();
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDbSession,
     private readonly reader: DuckDbSession,
-    private readonly userQueries: DuckDbSession,
+    private readonly userQueries: DuckDbQueryPool,
+    private readonly sandbox: DuckDbSandbox,
     importer: DuckDbSession,
   ) {
     this.events = new DuckDbEvents(writer, reader);
@@ -98,21 +105,19 @@ export class DuckDbStore implements Store {
       throw toStoreError(error);
     }
     const sessions = await Promise.all(
-      [1, 2, 3, 4].map(async () => new DuckDbSession(await instance.connect())),
+      [1, 2, 3].map(async () => new DuckDbSession(await instance.connect())),
     );
-    const [writer, reader, userQueries, importer] = sessions as [
-      DuckDbSession,
-      DuckDbSession,
-      DuckDbSession,
-      DuckDbSession,
-    ];
+    const [writer, reader, importer] = sessions as [DuckDbSession, DuckDbSession, DuckDbSession];
+    const userQueries = new DuckDbQueryPool(
+      await Promise.all(Array.from({ length: QUERY_CONNECTIONS }, () => instance.connect())),
+    );
     await writer.run("SET TimeZone = 'UTC'");
     if (options.allowedDirectories) {
       const list = options.allowedDirectories.map((d) => `'${d.replaceAll("'", "''")}'`).join(', ');
       await writer.run(`SET allowed_directories = [${list}]`);
       await writer.run('SET enable_external_access = false');
     }
-    return new DuckDbStore(instance, writer, reader, userQueries, importer);
+    return new DuckDbStore(instance, writer, reader, userQueries, new DuckDbSandbox(), importer);
   }
 
   async migrate(): Promise<string[]> {
@@ -141,10 +146,30 @@ export class DuckDbStore implements Store {
     return applied;
   }
 
+  /**
+   * User SQL is bound in the sandbox catalogue first (it holds only the public relations, empty, and no file
+   * access); only a statement that reads nothing but the relations this query may read runs on the store, on
+   * a connection of its own, under the time, memory and answer caps.
+   */
   async readOnlyQuery(sql: string, options: ReadQueryOptions): Promise<QueryResult> {
-    const relations = options.purpose ? purposeRelations(options.purpose) : QUERYABLE_RELATIONS;
-    await assertReadOnlySelect(this.reader, sql, relations);
-    return runReadOnly(this.userQueries, sql, options);
+    const allowed = options.purpose ? purposeRelations(options.purpose) : QUERYABLE_RELATIONS;
+    this.sandbox.mirror(await this.publicColumns());
+    const { relations } = await this.sandbox.check(sql, allowed, {
+      capBytes: options.maxMemoryBytes ?? DEFAULT_QUERY_MEMORY_BYTES,
+      timeoutMs: options.timeoutMs,
+    });
+    const answer = await runReadOnly(this.userQueries, this.watchdog, sql, options);
+    return { ...answer, relations };
+  }
+
+  /** The public relations' columns as the store has them now (migrations and consent settings change them). */
+  private publicColumns(): Promise<RelationColumn[]> {
+    const names = [...QUERYABLE_RELATIONS].map((name) => `'${name}'`).join(', ');
+    return this.reader.all<RelationColumn>(
+      `SELECT table_name AS relation, column_name AS "column", data_type AS type FROM duckdb_columns()
+       WHERE database_name = current_database() AND schema_name = 'main' AND table_name IN (${names})
+       ORDER BY table_name, column_index`,
+    );
   }
 
   expire(cutoffs: ExpiryCutoffs): Promise<ExpiryReport> {
@@ -195,7 +220,9 @@ export class DuckDbStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const session of [this.writer, this.reader, this.userQueries]) {
+    await this.userQueries.close();
+    this.sandbox.close();
+    for (const session of [this.writer, this.reader]) {
       await session.exclusive(async () => undefined);
       session.close();
     }

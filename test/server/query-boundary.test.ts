@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/access/api-keys.js';
+import { hasClickHouse } from '../helpers/clickhouse-server.js';
+import { startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
+
+const engines = hasClickHouse ? (['duckdb', 'clickhouse'] as const) : (['duckdb'] as const);
+if (!hasClickHouse)
+  console.warn('query boundary: clickhouse-server is not installed, running on DuckDB only');
+
+/**
+ * Statements that read what no query key may read: internal tables, the catalogue, files under data/ (server.json
+ * holds the local admin token). Each was answered with data before the query API ran in a sandbox catalogue.
+ */
+function exploits(dir: string): string[] {
+  const serverFile = join(dir, 'data', 'server.json');
+  const hide = (name: string) => `SELECT * FROM ${name} WHERE EXISTS (WITH ${name} AS (SELECT 1) SELECT 1)`;
+  return [
+    hide('api_keys'),
+    hide('metadata'),
+    hide('identity_links'),
+    hide('event_log'),
+    hide('pragma_database_list'),
+    `SELECT * FROM "${serverFile}" WHERE EXISTS (WITH "${serverFile}" AS (SELECT 1) SELECT 1)`,
+    `SELECT * FROM '${serverFile}'`,
+    `SELECT * FROM read_text('${serverFile}')`,
+    `SELECT * FROM read_csv('${serverFile}', header = false, columns = {'line': 'VARCHAR'})`,
+    `SELECT * FROM read_json_objects('${serverFile}')`,
+    `SELECT * FROM glob('${join(dir, 'data')}/*')`,
+    'SHOW ALL TABLES',
+    'SHOW TABLES',
+    'DESCRIBE api_keys',
+    'SUMMARIZE api_keys',
+    'SELECT * FROM information_schema.tables',
+    'SELECT * FROM information_schema.columns',
+    'SELECT * FROM duckdb_tables()',
+    'SELECT * FROM duckdb_columns()',
+    'SELECT * FROM system.tables',
+    "SELECT * FROM pragma_table_info('api_keys')",
+    "SELECT * FROM query('SELECT * FROM api_keys')",
+    "SELECT * FROM query_table('api_keys')",
+    'SELECT * FROM main.api_keys',
+    'SELECT * FROM temp.main.api_keys',
+    'SELECT * FROM (SELECT * FROM api_keys) AS events',
+    "SELECT current_setting('allowed_directories') AS dirs",
+  ];
+}
+
+describe.each(engines)('the query API on %s', (engine) => {
+  let workspace: TestWorkspace;
+  let privacyKey: string;
+  let keyHash: string;
+
+  beforeAll(async () => {
+    workspace = await startTestWorkspace({ engine });
+    privacyKey = (await createApiKey(workspace.server.store, { kind: 'privacy', name: 'dpo' })).key;
+    keyHash = (await workspace.server.store.keys.list())[0]!.hash;
+  });
+
+  afterAll(async () => {
+    await workspace?.close();
+  });
+
+  const query = (sql: string, key: string, purpose?: string) =>
+    workspace.server.app.inject({
+      method: 'POST',
+      url: '/v1/query',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      payload: purpose ? { sql, purpose } : { sql },
+    });
+
+  it('refuses every relation, catalogue view and file outside the public catalogue, however the SQL hides it', async () => {
+    const token = JSON.parse(readFileSync(join(workspace.dir, 'data', 'server.json'), 'utf8')).token;
+    for (const sql of exploits(workspace.dir)) {
+      for (const key of [workspace.adminKey, privacyKey]) {
+        const response = await query(sql, key);
+        expect(response.statusCode, sql).toBe(400);
+        expect(response.json().code, sql).toMatch(
+          /^REFINERY_ERR_QUERY_(FORBIDDEN_FUNCTION|NOT_READ_ONLY|FAILED)$/,
+        );
+        expect(response.body, sql).not.toContain(keyHash);
+        expect(response.body, sql).not.toContain(token);
+      }
+    }
+  });
+
+  it('names the relation it refuses and lists the ones that may be queried', async () => {
+    const response = await query(
+      'SELECT * FROM api_keys WHERE EXISTS (WITH api_keys AS (SELECT 1) SELECT 1)',
+      workspace.adminKey,
+    );
+    expect(response.json()).toMatchObject({
+      code: 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION',
+      field: 'sql',
+      relation: 'api_keys',
+    });
+    expect(response.json().message).toContain('events');
+  });
+
+  it('keeps a purpose-scoped query to that purpose, even behind a table expression of the same name', async () => {
+    for (const sql of [
+      'SELECT * FROM events WHERE EXISTS (WITH events AS (SELECT 1) SELECT 1)',
+      'SELECT * FROM events_for_analytics, events WHERE EXISTS (WITH events AS (SELECT 1) SELECT 1)',
+      'SELECT * FROM consents',
+    ]) {
+      const response = await query(sql, workspace.adminKey, 'analytics');
+      expect(response.statusCode, sql).toBe(400);
+      expect(response.json().code, sql).toMatch(/^REFINERY_ERR_QUERY_(FORBIDDEN_FUNCTION|FAILED)$/);
+    }
+    const allowed = await query(
+      'SELECT count(*) AS n FROM events_for_analytics',
+      workspace.adminKey,
+      'analytics',
+    );
+    expect(allowed.statusCode).toBe(200);
+  });
+
+  it('still answers what the public catalogue allows: joins, table expressions, generators and subqueries', async () => {
+    const statements = [
+      'SELECT message_id, event FROM events',
+      'WITH e AS (SELECT message_id FROM events) SELECT * FROM e',
+      'SELECT e.message_id FROM events e JOIN persons p ON p.person_id = e.person_id',
+      'SELECT count(*) AS n FROM events WHERE message_id IN (SELECT message_id FROM events)',
+      'SELECT count(*) AS n FROM range(10)',
+      'SELECT 1 AS one',
+    ];
+    for (const sql of statements) {
+      const response = await query(sql, workspace.adminKey);
+      expect(response.statusCode, `${sql}: ${response.body}`).toBe(200);
+    }
+  });
+});
