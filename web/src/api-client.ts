@@ -6,6 +6,9 @@ import type {
   ContractsResponse,
   CreatedKey,
   CreateKeyRequest,
+  DamagedLine,
+  DamagedLineListResponse,
+  DamagedLineStatus,
   DiscardReport,
   ItemsResponse,
   NamedCount,
@@ -136,6 +139,13 @@ export function createApiClient(key: string, onUnauthorized: (message: string) =
       call<ReplayReport>('/v1/quarantine/replay', { method: 'POST', body }),
     discardQuarantined: (body: QuarantineDecisionRequest) =>
       call<DiscardReport>('/v1/quarantine/discard', { method: 'POST', body }),
+    damagedLines: (status: DamagedLineStatus, signal?: AbortSignal) =>
+      call<DamagedLineListResponse>(`/v1/wal/damaged?status=${status}&limit=200`, { signal }),
+    decideDamagedLine: (id: string, decision: 'replay' | 'discard') =>
+      call<DamagedLine>(`/v1/wal/damaged/${encodeURIComponent(id)}/${decision}`, {
+        method: 'POST',
+        body: {},
+      }),
     profile: (id: string, events: number, signal?: AbortSignal) =>
       call<Profile>(`/v1/profiles/${encodeURIComponent(id)}?events=${events}`, { signal }),
     searchProfiles: (trait: string, value: string, limit: number, signal?: AbortSignal) => {

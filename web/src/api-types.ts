@@ -16,7 +16,14 @@ export interface StatsResponse {
   store: { engine: string };
   events: { total: number; rejected: number };
   ingest: { acceptedTotal: number; eventsPerSecond: number };
-  loader: { lagEvents: number; lagSeconds: number; lastLoadedSequence: number; walBytes: number };
+  loader: {
+    lagEvents: number;
+    lagSeconds: number;
+    lastLoadedSequence: number;
+    walBytes: number;
+    /** Log lines the loader set aside instead of loading, by what became of them. */
+    damagedLines?: { held: number; replayed: number; discarded: number };
+  };
   bySource: NamedCount[];
 }
 
@@ -389,4 +396,28 @@ export interface NewPrivacyRequest {
   purpose?: string;
   /** Carry the request out at once instead of queueing it. */
   run?: boolean;
+}
+
+export type DamagedLineStatus = 'held' | 'replayed' | 'discarded';
+
+/** A write-ahead-log line the loader set aside (GET /v1/wal/damaged). */
+export interface DamagedLine {
+  id: string;
+  sequence: number;
+  lineNo: number;
+  damage: string;
+  reason: string;
+  bytes: number;
+  foundAt: string;
+  status: DamagedLineStatus;
+  statusAt: string | null;
+  statusBy: string | null;
+  /** The line read as UTF-8, cut short in a list. */
+  text: string;
+  truncated: boolean;
+}
+
+export interface DamagedLineListResponse {
+  items: DamagedLine[];
+  counts: { status: DamagedLineStatus; count: number }[];
 }

@@ -1,7 +1,9 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useApi } from '../api-context.js';
 import type { TimelineInterval } from '../api-types.js';
 import { ByTypeChart } from '../components/by-type-chart.js';
+import { DamagedLinesNotice } from '../components/damaged-lines-notice.js';
+import { DamagedLinesPanel } from '../components/damaged-lines-panel.js';
 import { ErrorBanner } from '../components/error-banner.js';
 import { EventsChart } from '../components/events-chart.js';
 import { IntervalToggle } from '../components/interval-toggle.js';
@@ -17,6 +19,7 @@ const HOURLY_WINDOW_MS = 48 * 3_600_000;
 export function OverviewPage() {
   const api = useApi();
   const [interval, setTimelineInterval] = useState<TimelineInterval>('day');
+  const showsDamagedLines = useHashFlag('damaged');
 
   const stats = usePoll((signal) => api.stats(signal), REFRESH_MS);
   const loadTimeline = useCallback(
@@ -46,6 +49,8 @@ export function OverviewPage() {
     <div className="stack">
       {stats.error ? <ErrorBanner error={stats.error} /> : null}
       <StatCards stats={stats.data} />
+      <DamagedLinesNotice stats={stats.data} />
+      {showsDamagedLines ? <DamagedLinesPanel /> : null}
       <Panel
         title="Events over time"
         testId="panel-events-over-time"
@@ -66,4 +71,19 @@ export function OverviewPage() {
       </div>
     </div>
   );
+}
+
+/** Whether the address names `flag` after the tab (`#overview?damaged`), following changes to it. */
+function useHashFlag(flag: string): boolean {
+  const read = useCallback(
+    () => new URLSearchParams(window.location.hash.split('?')[1] ?? '').has(flag),
+    [flag],
+  );
+  const [on, setOn] = useState(read);
+  useEffect(() => {
+    const onHashChange = () => setOn(read());
+    window.addEventListener('hashchange', onHashChange);
+    return () => window.removeEventListener('hashchange', onHashChange);
+  }, [read]);
+  return on;
 }
