@@ -5,7 +5,9 @@ export const SEALED_SUFFIX = '.ndjson';
 /** Beside a segment while the loader works on it: the copy without its set-aside lines, and a trial file. */
 export const LOADABLE_COPY_SUFFIX = '.loadable';
 export const TRIAL_SUFFIX = '.trial';
-const NAME = /^seg-(\d{12})\.ndjson(\.open)?$/;
+// Twelve digits or more: a stray file named `seg-999999999999.ndjson` must not push the next segment's number
+// out of what the log recognises.
+const NAME = /^seg-(\d{12,15})\.ndjson(\.open)?$/;
 
 export interface SegmentFile {
   readonly sequence: number;

@@ -142,6 +142,15 @@ describe('write-ahead log', () => {
     await wal.close();
   });
 
+  it('keeps numbering segments it can read after a stray file with the highest twelve-digit number', async () => {
+    writeFileSync(join(dir, segmentName(999_999_999_999, true)), '');
+    const wal = await WriteAheadLog.open(options());
+    await wal.append('{"n":1}\n');
+    await wal.sealActive();
+    expect(wal.sealedSegments().map((s) => s.sequence)).toEqual([999_999_999_999, 1_000_000_000_000]);
+    await wal.close();
+  });
+
   it('leaves stray files and folders in the log folder alone and does not take them for segments', async () => {
     writeFileSync(join(dir, 'notes.txt'), 'not a segment');
     mkdirSync(join(dir, segmentName(7, true)));

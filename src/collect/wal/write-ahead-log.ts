@@ -226,7 +226,7 @@ function listSegments(dir: string): SegmentFile[] {
 /** Copies and trial files a load interrupted by a crash left beside their segments; a new load rewrites them. */
 function removeLoaderLeftovers(dir: string): void {
   for (const name of readdirSync(dir)) {
-    if (!/^seg-\d{12}\.ndjson\./.test(name)) continue;
+    if (!/^seg-\d{12,15}\.ndjson\./.test(name)) continue;
     if (name.endsWith(LOADABLE_COPY_SUFFIX) || name.endsWith(TRIAL_SUFFIX))
       rmSync(join(dir, name), { force: true });
   }
