@@ -23,6 +23,11 @@ export const AUDIT_ACTIONS = [
   'audit.verify',
   /** The log repaired itself on open (a torn last line after a crash); `detail` says what was removed. */
   'audit.recovered',
+  /**
+   * SQL ran over the public relations (which hold personal data) for a key that sees personal data; `detail`
+   * holds the statement's SHA-256, the relations it read and the size of the answer, or why it was refused.
+   */
+  'query.run',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -54,6 +54,8 @@ import { eventCounts } from '../store/event-counts.js';
 import type { ImportProgress, ImportReport, ImportTarget } from '../store/import-types.js';
 import { openStore } from '../store/open-store.js';
 import type { PrivacyRequestStatus } from '../store/privacy-types.js';
+import { queryAuditDetail } from '../store/query-audit.js';
+import { userQueryOptions } from '../store/query-limits.js';
 import type { QueryResult } from '../store/query-result.js';
 import type {
   ApiKeyKind,
@@ -343,11 +345,16 @@ class DirectAccess implements WorkspaceAccess {
     return this.store.keys.revoke(id, new Date());
   }
 
-  query(sql: string) {
-    return this.store.readOnlyQuery(sql, {
-      timeoutMs: this.config.limits.queryTimeoutMs,
-      maxRows: this.config.limits.queryMaxRows,
-    });
+  /** The person at the command line sees personal data, so every statement is audited, as the server does. */
+  async query(sql: string) {
+    try {
+      const result = await this.store.readOnlyQuery(sql, userQueryOptions(this.config.limits));
+      await this.audit('query.run', null, queryAuditDetail(sql, undefined, { result }));
+      return result;
+    } catch (error) {
+      await this.audit('query.run', null, queryAuditDetail(sql, undefined, { error }));
+      throw error;
+    }
   }
 
   async stats() {

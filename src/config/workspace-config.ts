@@ -50,6 +50,10 @@ export interface WorkspaceConfig {
     readonly maxWalBytes: number;
     readonly queryTimeoutMs: number;
     readonly queryMaxRows: number;
+    /** A query answer is cut (`truncated`) once it holds about this many bytes of JSON. */
+    readonly queryMaxBytes: number;
+    /** The memory one query may take, as a size ('1GB'); past it the query is stopped (413). */
+    readonly queryMaxMemory: string;
   };
   readonly collect: {
     readonly dedupeWindowHours: number;
@@ -149,6 +153,12 @@ const configSchema = {
         maxWalBytes: { type: 'integer', minimum: 1048576, default: 8 * 1024 * 1024 * 1024 },
         queryTimeoutMs: { type: 'integer', minimum: 100, default: 30_000 },
         queryMaxRows: { type: 'integer', minimum: 1, default: 100_000 },
+        queryMaxBytes: { type: 'integer', minimum: 1024, default: 32 * 1024 * 1024 },
+        queryMaxMemory: {
+          type: 'string',
+          default: '1GB',
+          pattern: '^\\d+(\\.\\d+)?\\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$',
+        },
       },
     },
     collect: {

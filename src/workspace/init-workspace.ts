@@ -71,6 +71,8 @@ limits:
   maxWalBytes: 8589934592  # refuse new events (503) past this much unloaded log
   queryTimeoutMs: 30000
   queryMaxRows: 100000
+  queryMaxBytes: 33554432  # cut a query's answer (truncated: true) past this much JSON
+  queryMaxMemory: 1GB      # stop a query (413) that grows the server by more than this
 
 collect:
   dedupeWindowHours: 24    # a retried messageId within this window is stored once (0 = forever)

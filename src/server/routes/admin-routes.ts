@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { createApiKey, describeKey, type KeyRing, parseApiKeyKind } from '../../access/api-keys.js';
+import { seesPersonalData } from '../../access/roles.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { IngestMeter } from '../../collect/ingest-meter.js';
 import type { Loader } from '../../collect/loader.js';
@@ -9,9 +10,11 @@ import type { WorkspaceConfig } from '../../config/workspace-config.js';
 import { RefineryError } from '../../core/errors.js';
 import { consentPurposeOrThrow } from '../../privacy/consent-purposes.js';
 import { eventCounts } from '../../store/event-counts.js';
+import { queryAuditDetail } from '../../store/query-audit.js';
+import { userQueryOptions } from '../../store/query-limits.js';
 import { API_KEY_KINDS, type Store } from '../../store/store.js';
 import { audit } from '../audit-trail.js';
-import { API_KEY_SECURITY } from '../authorise.js';
+import { API_KEY_SECURITY, findApiKey } from '../authorise.js';
 import { limitOf, parseDate, TIMELINE_QUERY } from './query-params.js';
 
 export interface AdminRouteDeps {
@@ -291,11 +294,19 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
           field: 'sql',
         });
       }
-      return deps.store.readOnlyQuery(sql, {
-        timeoutMs: deps.config.limits.queryTimeoutMs,
-        maxRows: deps.config.limits.queryMaxRows,
-        ...(purpose !== undefined ? { purpose } : {}),
-      });
+      // A key that sees personal data leaves a trace of every statement it sends, refused ones too; the
+      // answer goes out only once that trace is durable.
+      const audited = seesPersonalData(findApiKey(request)?.kind ?? '');
+      try {
+        const result = await deps.store.readOnlyQuery(sql, userQueryOptions(deps.config.limits, purpose));
+        if (audited)
+          await audit(deps.audit, request, 'query.run', null, queryAuditDetail(sql, purpose, { result }));
+        return result;
+      } catch (error) {
+        if (audited)
+          await audit(deps.audit, request, 'query.run', null, queryAuditDetail(sql, purpose, { error }));
+        throw error;
+      }
     },
   );
 }
