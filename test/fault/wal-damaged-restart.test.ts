@@ -1,10 +1,11 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BIN,
   freePort,
   isBuilt,
   runCli,
@@ -203,5 +204,121 @@ describe.skipIf(!isBuilt || (engine === 'clickhouse' && !hasClickHouse))(
         id,
       ]);
     });
+  },
+);
+
+// kill -9 at random moments while the server loads a segment with bad lines at start-up: afterwards every good
+// line is stored once and every bad line is set aside once, whichever step the kills interrupted.
+describe.skipIf(!isBuilt || (engine === 'clickhouse' && !hasClickHouse))(
+  `kill -9 while setting lines aside on ${engine} (needs \`npm run build\`)`,
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'refinery-fault-wal-kill-'));
+    const env: Record<string, string> = {};
+    let clickhouse: ClickHouseProcess | undefined;
+
+    afterAll(async () => {
+      delete process.env.REFINERY_STORE;
+      await clickhouse?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('stores each good line and sets aside each bad line exactly once', async () => {
+      if (engine === 'clickhouse') {
+        clickhouse = await startClickHouse();
+        env.REFINERY_STORE = `clickhouse://127.0.0.1:${clickhouse.httpPort}/fault_kill`;
+        process.env.REFINERY_STORE = env.REFINERY_STORE;
+      }
+      expect((await runCli(['init', dir], { env })).code).toBe(0);
+      let server = await startServeProcess(dir, await freePort());
+      server.kill('SIGTERM');
+      await waitForExit(server);
+
+      const lines: string[] = [];
+      const bad = new Set<number>();
+      for (let i = 0; i < 3000; i++) {
+        const line = JSON.stringify({
+          k: 'q',
+          rid: `rid-${i}`,
+          received_at: '2026-03-01T10:00:00.000Z',
+          source: 'web',
+          implied_type: 'track',
+          ua: null,
+          ip_of: [null],
+          agent_of: [null],
+          agents: [],
+          skip: [],
+          extra_of: [],
+          body: {
+            type: 'track',
+            event: i % 500 === 7 ? 'Bad\ud800' : 'Good',
+            userId: 'u-kill',
+            messageId: `k-${i}`,
+          },
+        });
+        if (i % 500 === 7) bad.add(i);
+        lines.push(line);
+      }
+      for (let segment = 0; segment < 3; segment++) {
+        const part = lines.slice(segment * 1000, (segment + 1) * 1000);
+        writeFileSync(join(dir, 'data', 'wal', `seg-00000000090${segment}.ndjson`), `${part.join('\n')}\n`);
+      }
+
+      // Kill while a load that sets lines aside runs: the loader's copy of a segment without its bad lines
+      // (`seg-….ndjson.loadable`) exists exactly then. Each kill lands in a later segment's load, or after all.
+      const walDir = join(dir, 'data', 'wal');
+      let interrupted = 0;
+      for (let round = 0; round < 3; round++) {
+        const child = spawn(
+          process.execPath,
+          [BIN, 'serve', '--dir', dir, '--port', String(await freePort())],
+          {
+            stdio: 'ignore',
+            env: { ...process.env, CI: 'true' },
+          },
+        );
+        const deadline = Date.now() + 20_000;
+        let loading = false;
+        while (Date.now() < deadline && child.exitCode === null) {
+          loading = readdirSync(walDir).some((name) => name.endsWith('.loadable'));
+          if (loading) break;
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+        child.kill('SIGKILL');
+        await waitForExit(child);
+        if (loading) interrupted++;
+      }
+      expect(interrupted).toBeGreaterThan(0);
+
+      const port = await freePort();
+      server = await startServeProcess(dir, port);
+      const call = async (path: string, body?: unknown) => {
+        const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+          method: body === undefined ? 'GET' : 'POST',
+          headers: {
+            authorization: `Bearer ${serverToken(dir)}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        return (await response.json()) as Record<string, unknown>;
+      };
+      const deadline = Date.now() + 30_000;
+      let counted: Record<string, unknown> = {};
+      while (Date.now() < deadline) {
+        const answer = await call('/v1/query', {
+          sql: "SELECT count(*) AS n, count(DISTINCT message_id) AS d FROM events WHERE user_id = 'u-kill'",
+        });
+        counted = (answer.rows as Record<string, unknown>[])[0]!;
+        if (Number(counted.n) >= lines.length - bad.size) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(counted).toEqual({ n: lines.length - bad.size, d: lines.length - bad.size });
+      const stats = (await call('/v1/stats')) as { loader: { damagedLines: unknown } };
+      expect(stats.loader.damagedLines).toEqual({ held: bad.size, replayed: 0, discarded: 0 });
+      const listed = (await call('/v1/wal/damaged?limit=100')) as { items: { id: string }[] };
+      expect(new Set(listed.items.map((item) => item.id)).size).toBe(bad.size);
+      server.kill('SIGTERM');
+      expect(await waitForExit(server)).toBe(0);
+    }, 180_000);
   },
 );
