@@ -30,8 +30,12 @@ const CACHE_SIZE = 10_000;
  * @example IdentifierHasher.fromMasterKey(master.key).email('Ada@Example.com') // 'h1:5c0f…'
  */
 export class IdentifierHasher {
-  /** Normalised contact value → keyed hash: a repeated email costs a map lookup, not two hashes. */
+  /**
+   * Normalised contact value → keyed hash, and `type:value` → index entry: a repeated email or id (the suppression
+   * check runs on every message once someone is erased) costs a map lookup rather than a hash and an HMAC.
+   */
   private readonly cache = new Map<string, string>();
+  private readonly indexCache = new Map<string, string>();
 
   private constructor(
     private readonly contactKey: Buffer,
@@ -75,7 +79,14 @@ export class IdentifierHasher {
 
   /** How the suppression list and privacy requests remember an identifier (as the graph holds it). */
   index(identifier: Identifier): string {
-    return keyed(this.indexKey, sha256Hex(`${identifier.type}:${identifier.value}`));
+    const name = `${identifier.type}:${identifier.value}`;
+    let value = this.indexCache.get(name);
+    if (value === undefined) {
+      value = keyed(this.indexKey, sha256Hex(name));
+      if (this.indexCache.size >= CACHE_SIZE) this.indexCache.clear();
+      this.indexCache.set(name, value);
+    }
+    return value;
   }
 
   /** An index entry written before keys existed (SHA-256 hex of `type:value`), keyed as `index` keys. */
