@@ -71,7 +71,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const store = await openStore(config.store.url, {
     databaseFile: paths.databaseFile,
     memoryLimit: config.store.memoryLimit,
-    allowedDirectories: [paths.data],
+    // Only what the store reads: log segments and uploaded imports. data/ also holds server.json (the local
+    // admin token), the vault and the audit log, which the engine has no reason to open.
+    allowedDirectories: [paths.wal, paths.uploads],
   });
   // Every access to personal data and every key change is recorded, chained and anchored in the store.
   const audit = await AuditLog.open(auditFolder(paths.data), {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.js';
 import { hasClickHouse } from '../helpers/clickhouse-server.js';
-import { startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
+import { basicAuth, startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
 
 const engines = hasClickHouse ? (['duckdb', 'clickhouse'] as const) : (['duckdb'] as const);
 if (!hasClickHouse)
@@ -56,6 +56,14 @@ describe.each(engines)('the query API on %s', (engine) => {
     workspace = await startTestWorkspace({ engine });
     privacyKey = (await createApiKey(workspace.server.store, { kind: 'privacy', name: 'dpo' })).key;
     keyHash = (await workspace.server.store.keys.list())[0]!.hash;
+    const sent = await workspace.server.app.inject({
+      method: 'POST',
+      url: '/v1/track',
+      headers: { authorization: basicAuth(workspace.writeKey), 'content-type': 'application/json' },
+      payload: { userId: 'u1', event: 'Signed Up', messageId: 'm-1' },
+    });
+    expect(sent.statusCode, sent.body).toBe(200);
+    await workspace.drain();
   });
 
   afterAll(async () => {
@@ -107,6 +115,7 @@ describe.each(engines)('the query API on %s', (engine) => {
       const response = await query(sql, workspace.adminKey, 'analytics');
       expect(response.statusCode, sql).toBe(400);
       expect(response.json().code, sql).toMatch(/^REFINERY_ERR_QUERY_(FORBIDDEN_FUNCTION|FAILED)$/);
+      expect(response.body, sql).not.toContain('m-1');
     }
     const allowed = await query(
       'SELECT count(*) AS n FROM events_for_analytics',
@@ -114,6 +123,18 @@ describe.each(engines)('the query API on %s', (engine) => {
       'analytics',
     );
     expect(allowed.statusCode).toBe(200);
+  });
+
+  it('still loads what the store reads itself (uploaded imports, the write-ahead log) with the engine kept out of the rest of data/', async () => {
+    const imported = await workspace.server.app.inject({
+      method: 'POST',
+      url: '/v1/imports?as=customers&fileName=customers.csv',
+      headers: { authorization: `Bearer ${workspace.adminKey}`, 'content-type': 'application/octet-stream' },
+      payload: 'customer_id,plan\nc-1,basic\n',
+    });
+    expect(imported.statusCode, imported.body).toBe(200);
+    const counted = await query('SELECT count(*) AS n FROM customers', workspace.adminKey);
+    expect(counted.json().rows).toEqual([{ n: 1 }]);
   });
 
   it('still answers what the public catalogue allows: joins, table expressions, generators and subqueries', async () => {
@@ -129,5 +150,8 @@ describe.each(engines)('the query API on %s', (engine) => {
       const response = await query(sql, workspace.adminKey);
       expect(response.statusCode, `${sql}: ${response.body}`).toBe(200);
     }
+    expect((await query('SELECT message_id FROM events', workspace.adminKey)).json().rows).toEqual([
+      { message_id: 'm-1' },
+    ]);
   });
 });
