@@ -198,13 +198,16 @@ export class DuckDbPrivacy implements PrivacyRepository {
         id: row.id,
         hashes: row.subject_hashes.map((hash) => (/^[0-9a-f]{64}$/.test(hash) ? upgrade(hash) : hash)),
       }));
-      return runOn(
+      const changed = await runOn(
         c,
         `UPDATE privacy_requests SET subject_hashes = u.hashes
          FROM (SELECT unnest(json_transform($1::JSON, '[{"id":"VARCHAR","hashes":["VARCHAR"]}]'), recursive := true)) u
          WHERE privacy_requests.id = u.id`,
         [JSON.stringify(upgraded)],
       );
+      // The plain hashes must not stay readable in the file's free blocks.
+      await makeChangesPhysical(c, true);
+      return changed;
     });
   }
 
