@@ -23,9 +23,13 @@ const nextId = () => `fz-${++counter}`;
 
 const json = (value: unknown) => JSON.stringify(value);
 
-// Mostly ordinary characters, with the ones that break parsers: quotes, escapes, controls, line and paragraph
-// separators, combining marks, emoji, a byte-order mark, formula starters, and lone UTF-16 surrogates.
-const hostileChar = fc.oneof(
+/** A value present about one time in `oneIn`, else undefined. */
+const sometimes = <T>(arbitrary: fc.Arbitrary<T>, oneIn: number) =>
+  fc.oneof({ weight: oneIn - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary });
+
+// Characters that are valid but break careless parsers and writers: quotes, escapes, controls, line and paragraph
+// separators, combining marks, emoji, a byte-order mark, the replacement character, formula starters.
+const awkwardChar = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom('a', 'b', 'Z', '0', ' ', '-', '_', '.', ':') },
   {
     weight: 2,
@@ -33,50 +37,24 @@ const hostileChar = fc.oneof(
   },
   { weight: 2, arbitrary: fc.constantFrom('é', 'ß', '中', '😀', '\u0301', '\ufeff', '\ufffd') },
   { weight: 1, arbitrary: fc.constantFrom('=', '+', '@', '\r') },
-  { weight: 1, arbitrary: fc.integer({ min: 0xd800, max: 0xdfff }).map((unit) => String.fromCharCode(unit)) },
 );
-const hostileString = fc.array(hostileChar, { maxLength: 10 }).map((chars) => chars.join(''));
-
-// Number texts JSON allows but engines read differently: overflow, underflow, negative zero, more digits than a
-// double holds, exponents.
+// A lone UTF-16 surrogate: JSON can escape one (`\ud800`), JavaScript reads it, some engines refuse the line.
+const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((unit) => String.fromCharCode(unit));
+const awkwardString = fc.array(awkwardChar, { maxLength: 10 }).map((chars) => chars.join(''));
+const illFormedString = fc
+  .tuple(awkwardString, loneSurrogate, awkwardString)
+  .map(([before, surrogate, after]) => before + surrogate + after);
+// Number texts JSON allows but engines read differently: negative zero, more digits than a double holds,
+// exponents, underflow; and overflow, which JavaScript reads as Infinity and cannot write back.
 const numberText = fc.oneof(
-  fc.constantFrom(
-    '0',
-    '-0',
-    '5',
-    '-5',
-    '42.5',
-    '1e400',
-    '-1e400',
-    '1e-400',
-    '12345678901234567890',
-    '1E2',
-    '0.1',
-  ),
+  fc.constantFrom('0', '-0', '5', '-5', '42.5', '1e-400', '12345678901234567890', '1E2', '0.1'),
   fc.double({ noNaN: true, noDefaultInfinity: true }).map((value) => json(value)),
   fc.integer().map(String),
 );
-
-const scalarText = fc.oneof(
-  { weight: 4, arbitrary: hostileString.map(json) },
-  { weight: 3, arbitrary: numberText },
-  { weight: 1, arbitrary: fc.constantFrom('true', 'false', 'null') },
-);
-
-const keyText = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('a', 'b', 'plan', 'sku', 'total', 'qty', 'nested').map(json) },
-  { weight: 2, arbitrary: hostileString.map(json) },
-  { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', '', 'Email').map(json) },
-);
+const overflowText = fc.constantFrom('1e400', '-1e400');
 
 const objectText = (members: readonly (readonly [string, string])[]) =>
   `{${members.map(([key, value]) => `${key}:${value}`).join(',')}}`;
-
-const { value: valueText } = fc.letrec<{ value: string; array: string; object: string }>((tie) => ({
-  value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalarText, tie('array'), tie('object')),
-  array: fc.array(tie('value'), { maxLength: 4 }).map((items) => `[${items.join(',')}]`),
-  object: fc.array(fc.tuple(keyText, tie('value')), { maxLength: 5 }).map(objectText),
-}));
 
 // Deeper than the default limit (32) or just under it, and wide objects with many (possibly repeated) keys.
 const deepText = fc
@@ -88,17 +66,70 @@ const wideText = fc
     objectText(Array.from({ length: width }, (_, i) => [json(`k${i % 400}`), String(i)] as const)),
   );
 
+/**
+ * The JSON texts one message is built from. A well-formed family (awkward but valid strings, keys and numbers;
+ * duplicate keys still happen) lets messages through to the store, where they are compared with what JavaScript
+ * read; the hostile family adds lone surrogates, poisonous keys, overflowing numbers and too-deep values, which
+ * must be refused with the field named. Messages of both kinds share requests, so a refused one must not take
+ * its neighbours down with it.
+ */
+interface TextFamily {
+  readonly string: fc.Arbitrary<string>;
+  readonly scalar: fc.Arbitrary<string>;
+  readonly key: fc.Arbitrary<string>;
+  readonly value: fc.Arbitrary<string>;
+  readonly number: fc.Arbitrary<string>;
+  readonly odd: fc.Arbitrary<string>;
+}
+
+function textFamily(hostile: boolean): TextFamily {
+  const string = hostile
+    ? fc.oneof({ weight: 3, arbitrary: awkwardString }, { weight: 1, arbitrary: illFormedString })
+    : awkwardString;
+  const number = hostile
+    ? fc.oneof({ weight: 4, arbitrary: numberText }, { weight: 1, arbitrary: overflowText })
+    : numberText;
+  const scalar = fc.oneof(
+    { weight: 4, arbitrary: string.map(json) },
+    { weight: 3, arbitrary: number },
+    { weight: 1, arbitrary: fc.constantFrom('true', 'false', 'null') },
+  );
+  const key = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom('a', 'b', 'plan', 'sku', 'total', 'qty', 'nested').map(json) },
+    { weight: 2, arbitrary: string.map(json) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(...(hostile ? ['__proto__', 'constructor', '', 'Email'] : ['', 'Email']))
+        .map(json),
+    },
+  );
+  const { value } = fc.letrec<{ value: string; array: string; object: string }>((tie) => ({
+    value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, tie('array'), tie('object')),
+    array: fc.array(tie('value'), { maxLength: 4 }).map((items) => `[${items.join(',')}]`),
+    object: fc.array(fc.tuple(key, tie('value')), { maxLength: 5 }).map(objectText),
+  }));
+  const odd = hostile ? fc.oneof(deepText, wideText) : wideText;
+  return { string, scalar, key, value, number, odd };
+}
+
+const FAMILIES = { clean: textFamily(false), hostile: textFamily(true) };
+
 // Where a personal value goes; replaced by a fresh marker per message (see withMarker).
 const MARKER_SLOT = '"@marker@"';
+// Placeholders a repeated key's value is drawn as, filled in when the message is assembled.
+const ID_SLOT = '"@id@"';
+const PERSONAL_OBJECT_SLOT = '"@object@"';
+const PERSONAL_CONTEXT_SLOT = '"@context@"';
 
 /** A `properties`/`traits` object: ordinary members, sometimes a personal field, sometimes an order total. */
-function payloadObject(personalNames: readonly string[]) {
+function payloadObject(family: TextFamily, personalNames: readonly string[]) {
   return fc
     .record({
-      members: fc.array(fc.tuple(keyText, valueText), { maxLength: 4 }),
-      total: fc.option(numberText, { nil: undefined }),
+      members: fc.array(fc.tuple(family.key, family.value), { maxLength: 4 }),
+      total: fc.option(family.number, { nil: undefined }),
       personal: fc.option(fc.constantFrom(...personalNames), { nil: undefined }),
-      odd: fc.option(fc.oneof(deepText, wideText), { nil: undefined, freq: 6 }),
+      odd: sometimes(family.odd, 8),
     })
     .map(({ members, total, personal, odd }) => {
       const all: [string, string][] = members.map(([key, value]) => [key, value]);
@@ -128,32 +159,79 @@ interface MessageParts {
 
 function messageText(withType: boolean) {
   return fc
+    .oneof(
+      { weight: 3, arbitrary: fc.constant(FAMILIES.clean) },
+      { weight: 1, arbitrary: fc.constant(FAMILIES.hostile) },
+    )
+    .chain((family) => messageOf(family, withType));
+}
+
+function messageOf(family: TextFamily, withType: boolean) {
+  const { string: hostileString, value: valueText, key: keyText } = family;
+  const type = fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom('track', 'track', 'track', 'identify', 'page', 'screen') },
+    { weight: 1, arbitrary: fc.constantFrom('group', 'alias', 'bogus') },
+  );
+  const event = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom('Order Completed', 'Product Viewed').map(json) },
+    { weight: 1, arbitrary: hostileString.map(json) },
+  );
+  const userId = fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom('"u1"', '"u2"', '"gone"', '123') },
+    { weight: 1, arbitrary: fc.constantFrom('""', 'null') },
+    { weight: 2, arbitrary: hostileString.map(json) },
+  );
+  const anonymousId = fc.oneof(fc.constantFrom('"d1"', '"gone"'), hostileString.map(json));
+  // A repeated key mostly carries a value of its own kind (so the message stays valid and the store must
+  // agree with JavaScript on which one counts), sometimes anything at all. Ids, objects and personal values
+  // in a repeated key are filled in when the message is assembled (MARKER/ID slots).
+  const sameKind: Record<string, fc.Arbitrary<string>> = {
+    userId,
+    anonymousId,
+    event,
+    type: type.map(json),
+    messageId: fc.constant(ID_SLOT),
+    properties: fc.constant(PERSONAL_OBJECT_SLOT),
+    traits: fc.constant(PERSONAL_OBJECT_SLOT),
+    context: fc.constant(PERSONAL_CONTEXT_SLOT),
+  };
+  const duplicate = fc
+    .constantFrom(...TOP_LEVEL_DUPLICABLE)
+    .chain((key) =>
+      fc.tuple(
+        fc.constant(key),
+        fc.oneof({ weight: 3, arbitrary: sameKind[key]! }, { weight: 1, arbitrary: valueText }),
+        fc.boolean(),
+      ),
+    );
+  return fc
     .record({
-      type: fc.constantFrom('track', 'track', 'identify', 'page', 'screen', 'group', 'alias', 'bogus'),
-      event: fc.oneof(
-        fc.constantFrom('Order Completed', 'Product Viewed').map(json),
-        hostileString.map(json),
-      ),
-      userId: fc.oneof(
-        fc.constantFrom('"u1"', '"u2"', '"gone"', '123', '""', 'null'),
-        hostileString.map(json),
-      ),
-      anonymousId: fc.option(fc.oneof(fc.constantFrom('"d1"', '"gone"'), hostileString.map(json)), {
-        nil: undefined,
-      }),
+      type,
+      event,
+      userId,
+      anonymousId: fc.option(anonymousId, { nil: undefined }),
       // `name` is personal in traits but not in properties (a product's name), so it is only a marker in traits.
-      properties: fc.option(payloadObject(['email', 'phone', 'EMAIL']), { nil: undefined }),
-      traits: fc.option(payloadObject(['email', 'name', 'phone', 'EMAIL']), { nil: undefined }),
+      properties: fc.option(payloadObject(family, ['email', 'phone', 'EMAIL']), { nil: undefined }),
+      traits: fc.option(payloadObject(family, ['email', 'name', 'phone', 'EMAIL']), { nil: undefined }),
       contextTraits: fc.boolean(),
-      contextExtra: fc.option(valueText, { nil: undefined }),
-      unknownField: fc.option(fc.tuple(keyText, valueText), { nil: undefined, freq: 3 }),
-      timestamp: fc.option(fc.oneof(hostileString.map(json), fc.constant('"2026-03-29T01:30:00+01:00"')), {
-        nil: undefined,
-      }),
-      duplicates: fc.array(
-        fc.tuple(fc.constantFrom(...TOP_LEVEL_DUPLICABLE), valueText, fc.boolean(), fc.boolean()),
-        { maxLength: 3 },
+      contextExtra: sometimes(valueText, 2),
+      unknownField: sometimes(fc.tuple(keyText, valueText), 3),
+      // Mostly real times (around the 2026 daylight-saving changes), sometimes anything at all.
+      timestamp: fc.option(
+        fc.oneof(
+          {
+            weight: 4,
+            arbitrary: fc.constantFrom(
+              '"2026-03-29T01:30:00+01:00"',
+              '"2026-10-25T01:30:00Z"',
+              '"2026-12-07T10:00:00.123Z"',
+            ),
+          },
+          { weight: 1, arbitrary: hostileString.map(json) },
+        ),
+        { nil: undefined, freq: 2 },
       ),
+      duplicates: fc.array(duplicate, { maxLength: 3 }),
     })
     .map((parts): MessageParts => {
       const id = nextId();
@@ -181,14 +259,19 @@ function messageText(withType: boolean) {
       if (parts.unknownField) members.push(parts.unknownField);
       if (parts.timestamp !== undefined) members.push([json('timestamp'), parts.timestamp]);
       // Repeated keys, before or after the first: JavaScript keeps the last, some engines the first.
-      for (const [key, value, before, asId] of parts.duplicates) {
+      for (const [key, value, before] of parts.duplicates) {
         let text = value;
-        if (key === 'messageId' && asId) {
+        if (value === ID_SLOT) {
           const other = `${id}-dup${ids.length}`;
           ids.push(other);
           text = json(other);
-        } else if ((key === 'traits' || key === 'properties') && asId) {
-          text = objectText([[json('email'), json(marker())]]);
+        } else if (value === PERSONAL_OBJECT_SLOT) {
+          text = objectText([
+            [json('email'), json(marker())],
+            [json('total'), String(ids.length)],
+          ]);
+        } else if (value === PERSONAL_CONTEXT_SLOT) {
+          text = objectText([[json('traits'), objectText([[json('email'), json(marker())]])]]);
         }
         if (before) members.unshift([json(key), text]);
         else members.push([json(key), text]);
@@ -206,9 +289,17 @@ export function hostileRequest(): fc.Arbitrary<GeneratedRequest> {
   const batch = fc
     .record({
       messages: fc.array(messageText(true), { minLength: 1, maxLength: 6 }),
-      context: fc.option(valueText, { nil: undefined, freq: 3 }),
-      sentAt: fc.option(hostileString.map(json), { nil: undefined, freq: 4 }),
-      repeatBatch: fc.option(messageText(true), { nil: undefined, freq: 8 }),
+      // Batch-level fields apply to every message, so a hostile one refuses the whole request: rarely hostile.
+      context: sometimes(fc.oneof({ weight: 5, arbitrary: FAMILIES.clean.value }, FAMILIES.hostile.value), 3),
+      sentAt: sometimes(
+        fc.oneof(
+          { weight: 6, arbitrary: fc.constantFrom('"2026-12-07T10:00:01Z"', '"2026-03-29T01:59:59+01:00"') },
+          { weight: 1, arbitrary: awkwardString.map(json) },
+          { weight: 1, arbitrary: illFormedString.map(json) },
+        ),
+        4,
+      ),
+      repeatBatch: sometimes(messageText(true), 8),
     })
     .map(({ messages, context, sentAt, repeatBatch }): GeneratedRequest => {
       const members: [string, string][] = [[json('batch'), `[${messages.map((m) => m.text).join(',')}]`]];
@@ -227,16 +318,14 @@ export function hostileRequest(): fc.Arbitrary<GeneratedRequest> {
         markers: all.flatMap((m) => m.markers),
       };
     });
-  const single = fc
-    .tuple(fc.constantFrom('/v1/track', '/v1/identify'), messageText(false))
-    .map(
-      ([url, message]): GeneratedRequest => ({
-        url,
-        text: message.text,
-        ids: message.ids,
-        markers: message.markers,
-      }),
-    );
+  const single = fc.tuple(fc.constantFrom('/v1/track', '/v1/identify'), messageText(false)).map(
+    ([url, message]): GeneratedRequest => ({
+      url,
+      text: message.text,
+      ids: message.ids,
+      markers: message.markers,
+    }),
+  );
   return fc.oneof({ weight: 3, arbitrary: batch }, { weight: 2, arbitrary: single });
 }
 
