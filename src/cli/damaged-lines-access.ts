@@ -154,7 +154,7 @@ class DirectDamagedLines implements DamagedLinesAccess {
   private context(): DamagedLineDecisionContext {
     return {
       store: this.store,
-      workDir: this.paths.data,
+      walDir: this.paths.wal,
       dedupeWindowHours: this.config.collect.dedupeWindowHours,
       appendAndLoad: (lines) => this.appendAndLoad(lines),
       by: `cli:${cliUser()}`,

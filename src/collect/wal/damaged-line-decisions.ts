@@ -5,13 +5,14 @@ import { isJsonObject } from '../../core/json-object.js';
 import type { DamagedLineRow, Store } from '../../store/store.js';
 import type { DamagedLineStatusRecord } from '../../store/wal-format.js';
 import { verifyLine, withoutChecksum } from './line-checksum.js';
+import { segmentName, TRIAL_SUFFIX } from './segment-files.js';
 import { engineRefusal } from './segment-loading.js';
 
 /** What replaying or discarding a set-aside line needs: the store, and a way to put lines through the log. */
 export interface DamagedLineDecisionContext {
   readonly store: Store;
-  /** A folder the store may read files from (the workspace's data folder), for the trial load of a replay. */
-  readonly workDir: string;
+  /** The log's folder, which the store may read: a replay's trial load is written there. */
+  readonly walDir: string;
   readonly dedupeWindowHours: number;
   /** Appends lines to the write-ahead log and resolves once the loader has loaded them. */
   readonly appendAndLoad: (lines: readonly Buffer[]) => Promise<void>;
@@ -107,7 +108,8 @@ async function assertLoadable(context: DamagedLineDecisionContext, row: DamagedL
   const problem = verdict.ok ? kindProblem(line) : verdict.reason;
   if (problem) throw invalid(row, problem);
   const base = { stream: TRIAL_STREAM, sequence: row.sequence, dedupeWindowHours: context.dedupeWindowHours };
-  const file = join(context.workDir, 'wal-replay.trial');
+  // Named like no segment the log takes (sequence 0 is never used), and removed with the loader's leftovers.
+  const file = join(context.walDir, `${segmentName(0, true)}${TRIAL_SUFFIX}`);
   try {
     const refusal = await engineRefusal(context.store, base, file, [{ lineNo: 1, bytes: line }]);
     if (refusal === undefined) return;

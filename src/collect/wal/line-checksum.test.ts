@@ -3,7 +3,7 @@ import { checksumLines, loneSurrogateAt, verifyLine, withoutChecksum } from './l
 import { checkSegmentLines } from './segment-lines.js';
 
 const written = (...chunks: string[]) =>
-  checksumLines(Buffer.concat(chunks.map((chunk) => Buffer.from(chunk)))).toString('utf8');
+  checksumLines(chunks.map((chunk) => Buffer.from(chunk))).toString('utf8');
 
 describe('line checksums', () => {
   it('replaces the final brace of each line with a checksum member, keeping one JSON object per line', () => {
@@ -14,6 +14,13 @@ describe('line checksums', () => {
       { k: 'q', body: { a: 'b' }, '#': expect.stringMatching(/^[0-9a-f]{8}$/) },
       { k: 'r', '#': expect.stringMatching(/^[0-9a-f]{8}$/) },
     ]);
+  });
+
+  it('gives a line the same checksum however its bytes were split into chunks', () => {
+    const whole = written('{"k":"q","n":1}\n{"k":"r"}\n');
+    expect(written('{"k":"q",', '"n":1}', '\n{"k":"r"}\n')).toBe(whole);
+    expect(written('{"k":"q","n":1}', '\n', '{"k":"r"}', '\n')).toBe(whole);
+    expect(written('{"k":"q","n":1', '}\n{', '"k":"r"}\n')).toBe(whole);
   });
 
   it('ends an unterminated last line', () => {
@@ -65,7 +72,7 @@ describe('line verification', () => {
   it('refuses bytes that are not UTF-8, checksummed or not', () => {
     const bad = Buffer.concat([Buffer.from('{"k":"q","s":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
     expect(verifyLine(bad)).toMatchObject({ ok: false, damage: 'invalid_utf8' });
-    const sum = checksumLines(Buffer.concat([bad, Buffer.from('\n')]));
+    const sum = checksumLines([bad, Buffer.from('\n')]);
     expect(verifyLine(sum.subarray(0, -1))).toMatchObject({ ok: false, damage: 'invalid_utf8' });
   });
 

@@ -34,31 +34,48 @@ export type LineVerdict =
   | { readonly ok: false; readonly damage: LineDamage; readonly reason: string };
 
 /**
- * The lines of `bytes` (complete NDJSON lines, each ending in "\n") with a checksum each, in one new buffer.
- * One pass: each line is checksummed where it lies (one native call per line) and copied once. A last line
- * without its "\n" gets one.
+ * The lines of `chunks` (complete NDJSON lines, each ending in "\n"; a line may span chunks) with a checksum
+ * each, in one new buffer. The chunks are copied once, as concatenating them would; each line is checksummed
+ * where it then lies, with one native call, and its final `}` overwritten by the suffix. A last line without its
+ * "\n" gets one.
  */
-export function checksumLines(bytes: Buffer): Buffer {
-  let lines = 0;
-  for (let at = bytes.indexOf(NEWLINE); at !== -1; at = bytes.indexOf(NEWLINE, at + 1)) lines++;
-  // Room for a suffix per line, and for the "\n" of an unterminated last line.
-  const out = Buffer.allocUnsafe(bytes.length + (lines + 1) * CHECKSUM_SUFFIX_BYTES + 1);
-  let written = 0;
-  let start = 0;
-  while (start < bytes.length) {
-    const newline = bytes.indexOf(NEWLINE, start);
-    const end = newline === -1 ? bytes.length : newline;
-    if (checksummable(bytes, start, end)) {
-      // The suffix takes the place of the final `}` and closes the object again.
-      written += bytes.copy(out, written, start, end - 1);
-      written = writeSuffix(out, written, crc32(bytes.subarray(start, end)));
-    } else {
-      written += bytes.copy(out, written, start, end);
-    }
-    out[written++] = NEWLINE;
-    start = end + 1;
+export function checksumLines(chunks: readonly Buffer[]): Buffer {
+  let size = 0;
+  let lines = 1;
+  for (const chunk of chunks) {
+    size += chunk.length;
+    for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1)) lines++;
   }
+  // Room for a suffix per line (an unterminated last line included) and its "\n".
+  const out = Buffer.allocUnsafe(size + lines * CHECKSUM_SUFFIX_BYTES + 1);
+  let written = 0;
+  let lineStart = 0;
+  for (const chunk of chunks) {
+    let start = 0;
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      const end = newline === -1 ? chunk.length : newline;
+      written += chunk.copy(out, written, start, end);
+      if (newline === -1) break;
+      written = closeLine(out, lineStart, written);
+      lineStart = written;
+      start = newline + 1;
+    }
+  }
+  if (written > lineStart) written = closeLine(out, lineStart, written);
   return out.subarray(0, written);
+}
+
+/** Ends the line `out[start, end)`: its checksum in place of the final `}` when it has one, then "\n". */
+function closeLine(out: Buffer, start: number, end: number): number {
+  let written = end;
+  if (checksummable(out, start, end)) {
+    const crc = crc32(out.subarray(start, end));
+    // The suffix takes the place of the final `}` and closes the object again.
+    written = writeSuffix(out, end - 1, crc);
+  }
+  out[written] = NEWLINE;
+  return written + 1;
 }
 
 // An object with at least one member, ending in `}`: `{}`, a blank line or a line that is not an object stays as

@@ -140,6 +140,11 @@ export class WriteAheadLog {
     this.totalBytes -= size;
   }
 
+  /** The log's folder. */
+  get dir(): string {
+    return this.options.dir;
+  }
+
   get bytes(): number {
     return this.totalBytes;
   }
@@ -165,7 +170,7 @@ export class WriteAheadLog {
   private async flushPending(): Promise<void> {
     // Each line gets its checksum as the group is put together, so the loader can tell a line that changed on
     // disk from one that did not (see line-checksum.ts).
-    const chunk = checksumLines(Buffer.concat(this.pending));
+    const chunk = checksumLines(this.pending);
     const waiters = this.waiters;
     this.pending = [];
     this.waiters = [];

@@ -24,8 +24,6 @@ export interface WalRouteDeps {
   readonly store: Store;
   readonly wal: WriteAheadLog;
   readonly loader: Loader;
-  /** The workspace's data folder: the store may read a replay's trial file there. */
-  readonly dataDir: string;
 }
 
 const STATUSES: readonly DamagedLineStatus[] = ['held', 'replayed', 'discarded'];
@@ -153,7 +151,7 @@ export function registerWalRoutes(app: FastifyInstance, deps: WalRouteDeps): voi
 function contextOf(deps: WalRouteDeps, request: FastifyRequest): DamagedLineDecisionContext {
   return {
     store: deps.store,
-    workDir: deps.dataDir,
+    walDir: deps.wal.dir,
     dedupeWindowHours: deps.config.collect.dedupeWindowHours,
     appendAndLoad: async (lines) => {
       await deps.wal.append(lines);
