@@ -33,9 +33,9 @@ import type { TailBuffer } from './tail-buffer.js';
 import type { UserAgentParser } from './user-agent.js';
 import type { WriteAheadLog } from './wal/write-ahead-log.js';
 import {
-  isWellFormed,
   toWellFormed,
   wellFormedCut,
+  wellFormedViolations,
   withoutLoneSurrogateEscapes,
 } from './well-formed-unicode.js';
 
@@ -371,21 +371,6 @@ function heldPayload(
     message.integrations = defaults.integrations;
   if (isJsonObject(message.context)) message.context = withIp(message.context, policyIp);
   return message;
-}
-
-/**
- * Violations as a log line may carry them: a value excerpt cut by UTF-16 units can end in half a surrogate
- * pair, which no JSON reader that stores UTF-8 accepts.
- */
-function wellFormedViolations(violations: readonly StoredViolation[]): readonly StoredViolation[] {
-  const broken = (text: string | undefined) => text !== undefined && !isWellFormed(text);
-  if (!violations.some((v) => broken(v.path) || broken(v.message) || broken(v.value))) return violations;
-  return violations.map((violation) => ({
-    ...violation,
-    path: toWellFormed(violation.path),
-    message: toWellFormed(violation.message),
-    ...(violation.value === undefined ? {} : { value: toWellFormed(violation.value) }),
-  }));
 }
 
 function assertEventSize(raw: unknown, path: string, maxEventBytes: number): void {

@@ -1,4 +1,5 @@
 import { RefineryError } from '../core/errors.js';
+import type { StoredViolation } from '../store/wal-format.js';
 
 /**
  * Well-formed Unicode for what clients send. A JavaScript string may hold a lone surrogate (half of a UTF-16
@@ -99,4 +100,19 @@ const LONE_SURROGATE_ESCAPE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
 export function withoutLoneSurrogateEscapes(jsonText: string): string {
   if (!mayHoldLoneSurrogate(jsonText)) return jsonText;
   return jsonText.replace(LONE_SURROGATE_ESCAPE, '$1\\ufffd');
+}
+
+/**
+ * Contract violations as a log line may carry them: a value excerpt cut by UTF-16 units can end in half a
+ * surrogate pair, which no JSON reader that stores UTF-8 accepts. The same array when nothing needs mending.
+ */
+export function wellFormedViolations(violations: readonly StoredViolation[]): readonly StoredViolation[] {
+  const broken = (text: string | undefined) => text !== undefined && !isWellFormed(text);
+  if (!violations.some((v) => broken(v.path) || broken(v.message) || broken(v.value))) return violations;
+  return violations.map((violation) => ({
+    ...violation,
+    path: toWellFormed(violation.path),
+    message: toWellFormed(violation.message),
+    ...(violation.value === undefined ? {} : { value: toWellFormed(violation.value) }),
+  }));
 }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { ConsentObservations } from '../collect/consent-observations.js';
 import { IdentityObservations, type ObservedMessage } from '../collect/identity-observations.js';
 import { validateMessage } from '../collect/message-validation.js';
+import { wellFormedViolations } from '../collect/well-formed-unicode.js';
 import { RefineryError } from '../core/errors.js';
 import { parseOptionalTime } from '../core/iso-time.js';
 import { asJsonObject } from '../core/json-object.js';
@@ -110,12 +111,14 @@ export async function replayQuarantined(
     const payload = context.privacy ? (await revealMessage(held, context.privacy.vault)).value : held;
     const candidate = { ...row, payload };
     const verdict = contracts.check(governedMessageOf(payload, row.type), payload);
+    // A value excerpt cut inside an emoji would put half a surrogate pair in the decision's flag line.
+    const violations = wellFormedViolations(verdict.violations);
     if (verdict.action === 'accept') passing.push(candidate);
     else if (options.force || verdict.action === 'flag') {
       // Stored despite its violations: flagged, exactly like a warn-mode event.
       passing.push(candidate);
-      overridden.set(row.id, verdict.violations);
-    } else stillFailing.push({ id: row.id, violations: verdict.violations });
+      overridden.set(row.id, violations);
+    } else stillFailing.push({ id: row.id, violations });
   }
   if (options.dryRun || passing.length === 0) {
     return { selected: held.length, replayed: 0, alreadyStored: 0, stillFailing, dryRun: !!options.dryRun };
@@ -332,10 +335,14 @@ export async function recoverQuarantineDecisions(context: QuarantineDecisionCont
   return pending.length;
 }
 
-/** Why a corrected payload is not a valid Segment message for this held event, or null. */
+/**
+ * Why a corrected payload is not a valid Segment message for this held event, or null. It is checked as the
+ * collector checks a message (lone surrogates, poisoned keys, depth, numbers included): a replay writes it to the
+ * log like a collected one.
+ */
 function segmentSpecProblem(fix: Record<string, unknown>, row: QuarantinedEventRow): StoredViolation | null {
   try {
-    validateMessage({ ...fix, messageId: row.id }, 'fix', row.type as EventType, 32);
+    validateMessage({ ...fix, messageId: row.id }, 'fix', row.type as EventType, 32, { checkUnicode: true });
     return null;
   } catch (error) {
     const reason = error instanceof RefineryError ? error : undefined;
