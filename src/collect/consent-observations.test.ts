@@ -163,6 +163,18 @@ describe('consent observation lines', () => {
     expect(lines[0].id).not.toBe(lines[1].id);
   });
 
+  it('refuses to write an API decision about an identifier holding a lone surrogate', () => {
+    const decision = {
+      identifier: 'user_id:x\ud800',
+      purpose: 'advertising',
+      granted: false,
+      at: new Date(),
+    };
+    expect(() => consentDecisionLine(decision as never)).toThrow(
+      expect.objectContaining({ code: 'REFINERY_ERR_INVALID_UNICODE', details: { field: 'identifier' } }),
+    );
+  });
+
   it('names the subject by user id and anonymous id, numbers as text, blanks left out', () => {
     expect(subjectKeysOf({ userId: 42, anonymousId: ' ' })).toEqual(['user_id:42']);
     expect(subjectKeysOf({ anonymousId: 'a1' })).toEqual(['anonymous_id:a1']);

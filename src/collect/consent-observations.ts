@@ -6,6 +6,7 @@ import type { ConsentLineObservation, ConsentRecord } from '../store/wal-format.
 import type { ConsentLineWriter } from './collector.js';
 import type { ObservedMessage } from './identity-observations.js';
 import type { WriteAheadLog } from './wal/write-ahead-log.js';
+import { illFormedUnicode, isWellFormed } from './well-formed-unicode.js';
 
 /**
  * Turns what stored messages say about consent (`context.consent.categoryPreferences`, the request's
@@ -89,10 +90,14 @@ export async function recordConsentDecision(
   await wal.append(consentDecisionLine(decision));
 }
 
-/** The WAL line (ending in a line break) for API decisions about one identifier. */
+/**
+ * The WAL line (ending in a line break) for API decisions about one identifier. An identifier holding a lone
+ * surrogate is refused: the HTTP body parser refuses one at the door, and no other caller may write one either.
+ */
 export function consentDecisionLine(...decisions: readonly ConsentDecisionInput[]): string {
   return decisions
     .map((decision) => {
+      if (!isWellFormed(decision.identifier)) throw illFormedUnicode('identifier');
       const line: ConsentRecord = {
         k: 'c',
         id: `consent-api-${randomUUID()}`,
