@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuth, startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
+import { filesText } from './canonical-store-dump.js';
 
 // Malformed and hostile bodies over a real socket, interleaved with valid traffic: every bad body gets a
 // 4xx JSON error, the server stays up, and every valid event sent alongside is stored.
@@ -152,5 +153,28 @@ describe('hostile and malformed input', () => {
     expect(JSON.parse(rows[0]!.properties)).toEqual({ [key]: "'; --" });
     const count = await ws.rows<{ n: number }>('SELECT count(*) AS n FROM events');
     expect(count[0]!.n).toBeGreaterThan(1);
+  });
+
+  it('refuses a number no 64-bit float holds instead of storing what JSON can only write as null', async () => {
+    const response = await send(
+      '/v1/track',
+      '{"userId":"n","event":"Huge Number","messageId":"huge-number","properties":{"total":1e400}}',
+    );
+    expect(response.status).toBe(400);
+    expect(response.json).toMatchObject({
+      code: 'REFINERY_ERR_INVALID_FIELD',
+      field: 'body.properties.total',
+    });
+  });
+
+  it('refuses personal fields sent with only a blank id, which no person key could seal', async () => {
+    const email = 'blank.subject@example.org';
+    const response = await send('/v1/identify', JSON.stringify({ userId: ' ', traits: { email } }));
+    expect(response.status).toBe(400);
+    expect(response.json).toMatchObject({ code: 'REFINERY_ERR_MISSING_FIELD', field: 'body.userId' });
+    const wal = filesText(ws.server.paths.wal);
+    expect(wal).not.toContain(email);
+    await ws.drain();
+    expect(JSON.stringify(await ws.rows('SELECT * FROM events'))).not.toContain(email);
   });
 });
