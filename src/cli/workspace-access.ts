@@ -368,7 +368,7 @@ class DirectAccess implements WorkspaceAccess {
     };
   }
 
-  importFile(request: ImportRequest, onProgress: (progress: ImportProgress) => void) {
+  async importFile(request: ImportRequest, onProgress: (progress: ImportProgress) => void) {
     return runImport(
       this.store,
       {
@@ -378,6 +378,8 @@ class DirectAccess implements WorkspaceAccess {
         ...(request.format ? { format: request.format as never } : {}),
         map: [...request.map],
         contracts: this.contractSet(),
+        // Personal values are sealed with the workspace's keys before they are stored, as the server does.
+        privacy: await this.privacyOf(),
       },
       onProgress,
     );

@@ -14,6 +14,7 @@ import type {
 } from '../store/import-types.js';
 import type { Store } from '../store/store.js';
 import { parseImportFormat, resolveFormat } from './formats.js';
+import { type ImportPrivacy, importSealer } from './import-sealing.js';
 import { parseMapOptions, resolveMapping } from './mapping.js';
 import { TARGETS } from './targets.js';
 
@@ -32,6 +33,11 @@ export interface ImportRequest {
   readonly now?: Date;
   /** The workspace's contracts: a dataset contract in enforce mode refuses the rows that break it. */
   readonly contracts?: ContractSet;
+  /**
+   * The workspace's vault and personal field names: personal values are sealed before they are stored, as the
+   * collector seals them. The server and the CLI always give it; without it values are stored as read.
+   */
+  readonly privacy?: ImportPrivacy;
 }
 
 export interface ImportPlan {
@@ -62,6 +68,9 @@ export async function planImport(store: Store, request: ImportRequest): Promise<
     parseMapOptions(request.map ?? []),
   );
   const startedAt = request.now ?? new Date();
+  const sealer = request.privacy
+    ? importSealer(request.target, mapping, unmappedColumns, request.privacy)
+    : undefined;
   return {
     spec: {
       importId: newImportId(startedAt),
@@ -73,6 +82,7 @@ export async function planImport(store: Store, request: ImportRequest): Promise<
       source: request.source ?? `import:${fileName}`,
       startedAt,
       ...rowCheckOf(request),
+      ...(sealer ? { sealer } : {}),
     },
     columns,
     unmappedColumns,
@@ -101,6 +111,18 @@ function rowCheckOf(request: ImportRequest): { rowCheck?: ImportRowCheck } {
   if (request.target === 'events') return eventRowCheckOf(request.contracts);
   const binding = request.contracts?.findDatasetBinding(request.target);
   if (binding?.mode !== 'enforce') return {};
+  // A refused row's reason is kept in the import rejects: a personal value is never quoted there.
+  const personal = request.privacy?.fields.traits;
+  const shown = (path: string, value: string | undefined) =>
+    value &&
+    !personal?.has(
+      path
+        .split(/[.[\]]/)
+        .filter(Boolean)
+        .at(-1) ?? '',
+    )
+      ? ` (${value})`
+      : '';
   return {
     rowCheck(row) {
       const violations = binding.validate(row);
@@ -108,9 +130,7 @@ function rowCheckOf(request: ImportRequest): { rowCheck?: ImportRowCheck } {
       return {
         field: violations[0]!.path || null,
         reason: violations
-          .map(
-            (v) => `contract ${binding.contract.id}: ${v.path} ${v.message}${v.value ? ` (${v.value})` : ''}`,
-          )
+          .map((v) => `contract ${binding.contract.id}: ${v.path} ${v.message}${shown(v.path, v.value)}`)
           .join('; '),
       };
     },

@@ -5,6 +5,7 @@ import {
   isKeyedHash,
 } from '../identity/identifier-hashing.js';
 import type { Identifier } from '../identity/identity-rules.js';
+import { revealImportedRecords, withholdImportedRecords } from '../imports/imported-records.js';
 import type { ConsentDefaults } from '../privacy/consent-purposes.js';
 import { type ConsentStanding, profileConsents } from '../privacy/consent-reader.js';
 import { type FieldNameSet, type PersonalFields, revealValue } from '../privacy/vault/personal-fields.js';
@@ -32,6 +33,11 @@ export interface Profile {
   readonly consents: readonly ConsentStanding[];
   /** Trait names whose values were withheld from this reader (personal fields, without read:personal). */
   readonly hidden: readonly string[];
+  /**
+   * Imported customer records whose customer id is one of the person's user ids: personal values opened for a
+   * reader who may see them, `[hidden]` for others (they are stored sealed).
+   */
+  readonly customers: readonly Record<string, unknown>[];
 }
 
 export interface RecentEvent {
@@ -150,7 +156,7 @@ export async function readProfile(
   options: ProfileReadOptions,
 ): Promise<Profile> {
   const keys = eventKeysOf(person);
-  const [activity, traitEvents, orders, recent, consents] = await Promise.all([
+  const [activity, traitEvents, orders, recent, consents, customers] = await Promise.all([
     store.profiles.activity(keys),
     store.profiles.events(keys, { withTraits: true, limit: MAX_TRAIT_EVENTS, order: 'newest' }),
     store.profiles.events(keys, {
@@ -161,6 +167,7 @@ export async function readProfile(
     }),
     store.profiles.events(keys, { limit: options.recentEvents ?? 20, order: 'newest' }),
     profileConsents(store, person, options.consentDefaults),
+    store.imports.customersOf(keys.userIds),
   ]);
   const latest = latestTraits(traitEvents);
   const { updatedAt } = latest;
@@ -197,6 +204,9 @@ export async function readProfile(
       })),
     ),
     hidden,
+    customers: options.personal
+      ? await revealImportedRecords(customers, 'traits', reveal)
+      : withholdImportedRecords(customers, 'traits', options.personalFields),
   };
 }
 

@@ -12,6 +12,38 @@ export type ImportRowCheck = (
   row: Readonly<Record<string, unknown>>,
 ) => { readonly field: string | null; readonly reason: string } | null;
 
+/**
+ * What replaces a validated row's personal values before it is written: their sealed form (see
+ * `src/imports/import-sealing.ts`). `values` holds the replaced fields by name (`extra` for the unmapped
+ * columns; JSON fields as JSON text); `emailHash` is the workspace's keyed hash of the row's email, kept so an
+ * erasure can find the row without the address; `refusal` refuses a row whose personal values cannot be sealed.
+ */
+export interface SealedImportRow {
+  readonly values: Readonly<Record<string, string | null>>;
+  readonly emailHash: string | null;
+  readonly refusal?: { readonly field: string; readonly reason: string };
+}
+
+/** Seals the personal values of imported rows, so the store never holds them in clear. */
+export interface ImportSealer {
+  /** Target fields (and `extra`) that may hold personal values: read for sealing and replaced by it. */
+  readonly columns: readonly string[];
+  /** Target fields the sealer reads besides `columns` (the row's key, its email, …). */
+  readonly reads: readonly string[];
+  /** Target fields whose values are personal: a reject's reason never quotes them. */
+  readonly personalFields: readonly string[];
+  /**
+   * File columns whose values are personal: a reject's excerpt shows them as `[redacted]`. A line that does not
+   * parse keeps no excerpt at all (its line number points into the file).
+   */
+  readonly personalColumns: readonly string[];
+  /**
+   * Seals a page of rows, each with the fields of `columns` and `reads` by name (JSON fields as JSON text) and
+   * `extra` (JSON text or null); answers one result per row, in order.
+   */
+  seal(rows: readonly Readonly<Record<string, unknown>>[]): Promise<readonly SealedImportRow[]>;
+}
+
 export interface ImportSpec {
   readonly importId: string;
   readonly file: string;
@@ -24,6 +56,8 @@ export interface ImportSpec {
   readonly source: string;
   readonly startedAt: Date;
   readonly rowCheck?: ImportRowCheck;
+  /** Seals personal values before they are stored; without it (a store used on its own) they are kept as read. */
+  readonly sealer?: ImportSealer;
 }
 
 export interface ImportRejectRow {
@@ -62,10 +96,18 @@ export interface ImportProgress {
   readonly fraction: number;
 }
 
+/** How many customer records `customersOf` answers with at most (one person rarely has more than a few). */
+export const MAX_CUSTOMER_RECORDS = 100;
+
 export interface ImportRepository {
   /** The column names of a file as the engine's reader sees them. */
   columnsOf(file: string, format: ImportFormat): Promise<string[]>;
   run(spec: ImportSpec, onProgress?: (progress: ImportProgress) => void): Promise<ImportReport>;
   rejects(importId: string, limit: number): Promise<ImportRejectRow[]>;
+  /**
+   * The imported customer records of these customer ids (a person's user ids), as the `customers` relation
+   * shows them: personal values sealed. At most `MAX_CUSTOMER_RECORDS`, by customer id.
+   */
+  customersOf(customerIds: readonly string[]): Promise<Record<string, unknown>[]>;
   history(limit: number): Promise<Record<string, unknown>[]>;
 }

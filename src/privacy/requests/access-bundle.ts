@@ -1,5 +1,6 @@
 import { csvDocument } from '../../core/csv-writer.js';
 import { RefineryError } from '../../core/errors.js';
+import { revealImportedRecords } from '../../imports/imported-records.js';
 import { eventKeysOf, type Profile, readProfile } from '../../profiles/profile-reader.js';
 import type { ErasureTarget } from '../../store/privacy-types.js';
 import type { Store } from '../../store/store.js';
@@ -112,8 +113,8 @@ export async function buildAccessBundle(options: {
     consents: records.consents,
     quarantined,
     merges: records.merges,
-    customers: records.customers,
-    orders: records.orders,
+    customers: await revealImportedRecords(records.customers, 'traits', vault),
+    orders: await revealImportedRecords(records.orders, 'properties', vault),
     requests: options.requests,
   };
 }

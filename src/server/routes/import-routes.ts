@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
 import type { ContractSet } from '../../contracts/contract-set.js';
 import { RefineryError } from '../../core/errors.js';
+import type { ImportPrivacy } from '../../imports/import-sealing.js';
 import { runImport } from '../../imports/run-import.js';
 import {
   IMPORT_FORMATS,
@@ -22,6 +23,8 @@ export interface ImportRouteDeps {
   readonly uploadsDir: string;
   /** Dataset contracts in enforce mode refuse the rows that break them. */
   readonly contracts: { readonly current: ContractSet };
+  /** The workspace's vault and personal field names: imported personal values are sealed before they are stored. */
+  readonly privacy?: ImportPrivacy | undefined;
 }
 
 const MAX_UPLOAD_BYTES = 10 * 1024 * 1024 * 1024;
@@ -105,6 +108,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
             ...(query.format ? { format: query.format as ImportFormat } : {}),
             map: query.map === undefined ? [] : Array.isArray(query.map) ? query.map : [query.map],
             contracts: deps.contracts.current,
+            ...(deps.privacy ? { privacy: deps.privacy } : {}),
           });
         } finally {
           restoreIdleTimeout();

@@ -1,5 +1,6 @@
 import type { Migration } from '../migration.js';
 import { CLICKHOUSE_CONSENT_MIGRATION } from './clickhouse-consent.js';
+import { CLICKHOUSE_IMPORT_EMAIL_HASH_MIGRATION } from './clickhouse-imports.js';
 import { CLICKHOUSE_PRIVACY_MIGRATION } from './clickhouse-privacy.js';
 
 const NULLABLE_TEXT = 'Nullable(String)';
@@ -309,4 +310,5 @@ export const CLICKHOUSE_MIGRATIONS: readonly Migration[] = [
       ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
     ],
   },
+  CLICKHOUSE_IMPORT_EMAIL_HASH_MIGRATION,
 ];

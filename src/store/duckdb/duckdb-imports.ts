@@ -8,9 +8,11 @@ import type {
   ImportReport,
   ImportRepository,
   ImportRowCheck,
+  ImportSealer,
   ImportSpec,
   ImportTarget,
 } from '../import-types.js';
+import { MAX_CUSTOMER_RECORDS } from '../import-types.js';
 import type { Migration } from '../migration.js';
 import { type DuckDbSession, readOn, rowsOf, runOn } from './duckdb-session.js';
 
@@ -128,6 +130,15 @@ export const IMPORT_MIGRATIONS: readonly Migration[] = [
       FROM product_data`,
     ],
   },
+  {
+    // Imported personal values are sealed (see src/imports/import-sealing.ts); the keyed hash of a row's email,
+    // as the identity graph holds emails, lets an erasure find the row without the address. Not in the views.
+    id: '030-import-email-hash',
+    statements: [
+      'ALTER TABLE customer_data ADD COLUMN email_hash VARCHAR',
+      'ALTER TABLE order_line_data ADD COLUMN email_hash VARCHAR',
+    ],
+  },
 ];
 
 /** How many rejects a report carries for immediate display; all of them are in `import_rejects`. */
@@ -146,6 +157,7 @@ const T = {
   rows: 'refinery_import_rows',
   checked: 'refinery_import_checked',
   contractRefusals: 'refinery_import_contract_refusals',
+  sealed: 'refinery_import_sealed',
 } as const;
 
 const EVENT_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'];
@@ -286,9 +298,12 @@ export class DuckDbImports implements ImportRepository {
           progress.emit('validating', 0.6 + 0.2 * f),
         );
         if (spec.rowCheck) await applyRowCheck(c, spec, spec.rowCheck);
-        progress.emit('writing', 0.8);
+        if (spec.sealer) {
+          await applySealer(c, spec, spec.sealer, (f) => progress.emit('validating', 0.8 + 0.15 * f));
+        }
+        progress.emit('writing', spec.sealer ? 0.95 : 0.8);
         const report = await withProgress(c, this.write(c, spec, staged), (f) =>
-          progress.emit('writing', 0.8 + 0.19 * f),
+          progress.emit('writing', (spec.sealer ? 0.95 : 0.8) + (spec.sealer ? 0.04 : 0.19) * f),
         );
         progress.emit('done', 1);
         return report;
@@ -303,6 +318,19 @@ export class DuckDbImports implements ImportRepository {
       'SELECT line, reason, field, "row" FROM import_rejects WHERE import_id = $1 ORDER BY line LIMIT $2',
       [importId, limit],
     );
+  }
+
+  async customersOf(customerIds: readonly string[]): Promise<Record<string, unknown>[]> {
+    if (customerIds.length === 0) return [];
+    const rows = await this.reader.all(
+      `SELECT * FROM customers WHERE customer_id IN (SELECT unnest(from_json($1, '["VARCHAR"]')))
+       ORDER BY customer_id LIMIT ${MAX_CUSTOMER_RECORDS}`,
+      [JSON.stringify(customerIds)],
+    );
+    return rows.map((row) => ({
+      ...row,
+      extra: typeof row.extra === 'string' ? JSON.parse(row.extra) : row.extra,
+    }));
   }
 
   async history(limit: number): Promise<Record<string, unknown>[]> {
@@ -350,10 +378,13 @@ export class DuckDbImports implements ImportRepository {
         );
         imported = await runOn(c, insertRowsSql(spec, importedAt));
       }
+      // With personal values sealed, a reject keeps no clear one: personal columns of its excerpt are redacted,
+      // and a line that did not parse (whose columns are unknown) keeps no excerpt.
+      const excerpt = spec.sealer ? 'CASE WHEN raw IS NULL THEN reject_json END' : 'coalesce(raw, row_json)';
       const rejected = await runOn(
         c,
         `INSERT INTO import_reject_log
-         SELECT $1, line, reason, field, left(coalesce(raw, row_json), ${MAX_REJECT_ROW_CHARS})
+         SELECT $1, line, reason, field, left(${excerpt}, ${MAX_REJECT_ROW_CHARS})
          FROM ${T.checked} WHERE NOT ok ORDER BY line`,
         [spec.importId],
       );
@@ -621,14 +652,19 @@ function checkSql(spec: ImportSpec, staged: StagedFile): string {
   );
 
   const problems: string[] = [];
+  const personal = new Set(spec.sealer?.personalFields ?? []);
   for (const f of definition.fields) {
     if (f.required) problems.push(problem(`v_${f.name} IS NULL`, f.name, `'${f.name}: required but empty'`));
     if (f.type !== 'text') {
+      // A reason is kept in the import rejects, so it never quotes a personal value.
+      const shown = personal.has(f.name)
+        ? "'(value withheld: personal) '"
+        : `${quoted(`v_${f.name}`)} || ' '`;
       problems.push(
         problem(
           `v_${f.name} IS NOT NULL AND f_${f.name} IS NULL`,
           f.name,
-          `'${f.name}: ' || ${quoted(`v_${f.name}`)} || ' ${FIELD_SQL[f.type].problem}'`,
+          `'${f.name}: ' || ${shown} || '${FIELD_SQL[f.type].problem}'`,
         ),
       );
     }
@@ -662,6 +698,16 @@ function checkSql(spec: ImportSpec, staged: StagedFile): string {
   const rowJson = staged.columns.length
     ? `CAST(json_object(${staged.columns.map((name, i) => `${sqlString(name)}, c${i}`).join(', ')}) AS VARCHAR)`
     : "'{}'";
+  const withheld = new Set(spec.sealer?.personalColumns ?? []);
+  const rejectJson = staged.columns.length
+    ? `CAST(json_object(${staged.columns
+        .map((name, i) =>
+          withheld.has(name)
+            ? `${sqlString(name)}, CASE WHEN c${i} IS NOT NULL THEN '[redacted]' END`
+            : `${sqlString(name)}, c${i}`,
+        )
+        .join(', ')}) AS VARCHAR)`
+    : "'{}'";
 
   // Keys that must be unique within one file; later copies are rejected and point at the first.
   const key = uniqueKey(spec);
@@ -673,7 +719,8 @@ function checkSql(spec: ImportSpec, staged: StagedFile): string {
 
   return `CREATE TEMP TABLE ${T.checked} AS
     WITH text_values AS (
-      SELECT line, error, raw, ${rowJson} AS row_json, ${extra} AS extra, ${textColumns.join(', ')}
+      SELECT line, error, raw, ${rowJson} AS row_json, ${rejectJson} AS reject_json, ${extra} AS extra,
+        NULL::VARCHAR AS email_hash, ${textColumns.join(', ')}
       FROM ${T.rows}
     ), typed AS (
       SELECT *, ${typedColumns.join(', ')} FROM text_values
@@ -741,6 +788,93 @@ async function applyRowCheck(c: DuckDBConnection, spec: ImportSpec, check: Impor
   );
 }
 
+const SEAL_PAGE = 20_000;
+
+/**
+ * Replaces the personal values of the rows about to be written by their sealed form: the rows that hold any go
+ * out to the sealer a page at a time, in line order, and come back through an appender into a scratch table
+ * that one UPDATE applies (with each row's email hash, or its refusal when nothing could seal it).
+ */
+async function applySealer(
+  c: DuckDBConnection,
+  spec: ImportSpec,
+  sealer: ImportSealer,
+  onProgress: (fraction: number) => void,
+): Promise<void> {
+  const fields = new Map(TARGETS[spec.target].fields.map((f) => [f.name, f]));
+  const written = sealer.columns;
+  const sqlTypeOf = (name: string) =>
+    name === 'extra' ? 'VARCHAR' : FIELD_SQL[fields.get(name)!.type].sqlType;
+  const columnOf = (name: string) => (name === 'extra' ? 'extra' : `f_${name}`);
+  await runOn(
+    c,
+    `CREATE OR REPLACE TEMP TABLE ${T.sealed} (line BIGINT, ${written.map((name) => `${sqlIdentifier(name)} VARCHAR`).join(', ')},
+       email_hash VARCHAR, refused_field VARCHAR, refused_reason VARCHAR)`,
+  );
+  const readNames = [...new Set([...written, ...sealer.reads])].filter((name) => fields.has(name));
+  const read = readNames.map((name) => {
+    const type = FIELD_SQL[fields.get(name)!.type].sqlType;
+    return `${type === 'VARCHAR' ? `f_${name}` : `CAST(f_${name} AS VARCHAR)`} AS ${sqlIdentifier(name)}`;
+  });
+  const holding = [
+    ...written.map((name) => `${columnOf(name)} IS NOT NULL`),
+    ...(fields.has('first_name') ? ['f_first_name IS NOT NULL', 'f_last_name IS NOT NULL'] : []),
+  ];
+  const total = Number(
+    rowsOf<{ n: number }>(
+      await readOn(c, `SELECT count(*) AS n FROM ${T.checked} WHERE ok AND (${holding.join(' OR ')})`),
+    )[0]?.n ?? 0,
+  );
+  const appender = await c.createAppender(T.sealed, 'main', 'temp');
+  let after = -1;
+  let done = 0;
+  try {
+    for (;;) {
+      const rows = rowsOf<Record<string, unknown>>(
+        await readOn(
+          c,
+          `SELECT line, extra, ${read.join(', ')} FROM ${T.checked}
+           WHERE ok AND line > $1 AND (${holding.join(' OR ')}) ORDER BY line LIMIT ${SEAL_PAGE}`,
+          [after],
+        ),
+      );
+      if (rows.length === 0) break;
+      const sealed = await sealer.seal(rows);
+      rows.forEach((row, index) => {
+        const result = sealed[index]!;
+        appender.appendBigInt(BigInt(Number(row.line)));
+        for (const name of written) {
+          const value = name in result.values ? result.values[name] : row[name];
+          if (value === null || value === undefined) appender.appendNull();
+          else appender.appendVarchar(String(value));
+        }
+        for (const value of [result.emailHash, result.refusal?.field, result.refusal?.reason]) {
+          if (value === null || value === undefined) appender.appendNull();
+          else appender.appendVarchar(value);
+        }
+        appender.endRow();
+      });
+      done += rows.length;
+      onProgress(total === 0 ? 1 : done / total);
+      after = Number(rows[rows.length - 1]!.line);
+      if (rows.length < SEAL_PAGE) break;
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+  await runOn(
+    c,
+    `UPDATE ${T.checked} SET
+       ${written.map((name) => `${columnOf(name)} = CAST(s.${sqlIdentifier(name)} AS ${sqlTypeOf(name)})`).join(', ')},
+       email_hash = s.email_hash,
+       ok = s.refused_reason IS NULL,
+       reason = coalesce(s.refused_reason, ${T.checked}.reason),
+       field = coalesce(s.refused_field, ${T.checked}.field)
+     FROM ${T.sealed} s WHERE ${T.checked}.line = s.line`,
+  );
+}
+
 function problem(condition: string, field: string, reason: string): string {
   return `CASE WHEN ${condition} THEN {'field': ${sqlString(field)}, 'reason': ${reason}} END`;
 }
@@ -798,13 +932,13 @@ function insertRowsSql(spec: ImportSpec, importedAt: string): string {
           f_ordered_at, f_customer_id, f_email, f_channel, f_store, f_product_id, f_product_name, f_category,
           coalesce(f_quantity, 1), f_unit_price,
           coalesce(f_amount, TRY_CAST(round(coalesce(f_quantity, 1) * f_unit_price, 4) AS DECIMAL(18,4))),
-          f_currency, f_country, f_status, extra, ${id}, ${at}
+          f_currency, f_country, f_status, extra, ${id}, ${at}, email_hash
         ${from}`;
     case 'customers':
       return `INSERT INTO customer_data
         SELECT f_customer_id, f_email, f_phone, f_first_name, f_last_name,
           coalesce(f_name, NULLIF(concat_ws(' ', f_first_name, f_last_name), '')),
-          f_city, f_postal_code, f_country, f_created_at, extra, ${id}, ${at}
+          f_city, f_postal_code, f_country, f_created_at, extra, ${id}, ${at}, email_hash
         ${from}`;
     case 'products':
       return `INSERT INTO product_data
