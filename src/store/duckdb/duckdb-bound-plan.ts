@@ -56,8 +56,8 @@ const DENIED_FUNCTIONS = new Set(['current_setting', 'getvariable', 'getenv', 'n
 
 /**
  * The largest value (list elements, characters) one call of a size-setting function may build per row. DuckDB
- * builds such a value in one piece, outside its memory limit and without checking for an interrupt, for a
- * whole chunk of rows at once. Larger row counts belong to the table functions, which stream.
+ * builds such values outside its memory limit and without checking for an interrupt, for a whole chunk of
+ * rows at once. Larger row counts belong to the table functions, which stream.
  */
 export const MAX_GENERATED_VALUE = 100_000;
 
@@ -113,14 +113,15 @@ export function checkBoundPlan(plans: unknown, allowed: ReadonlySet<string>): Bo
 }
 
 /**
- * Checks the optimized plan, where DuckDB has already computed every constant expression (in the sandbox
- * process, under the query's memory cap). A size-setting function still in it has arguments that come from
- * the data, row by row: its size arguments must be integer constants within MAX_GENERATED_VALUE, and list
- * generators are refused (their element count would come from the data).
+ * Bounds the values size-setting functions build. A call whose arguments are all constant is computed once,
+ * while the statement is prepared, which the sandbox process has already done under the query's memory cap.
+ * A call with an argument from the data runs for every row: its size argument must then be an integer literal
+ * of at most MAX_GENERATED_VALUE (or its format a literal with widths within it), and a list generator, whose
+ * length would come from the data, is refused.
  */
-export function checkFoldedPlan(plans: unknown): void {
+export function checkValueSizes(plans: unknown): void {
   visitObjects(plans, (node) => {
-    if (isFunctionCall(node)) checkSizeSetting(node);
+    if (node.expression_class === 'BOUND_FUNCTION' && !isConstant(node)) checkSizeSetting(node);
   });
 }
 
@@ -150,7 +151,7 @@ function scanOf(node: PlanNode, allowed: ReadonlySet<string>): string | undefine
 function checkSizeSetting(node: PlanNode): void {
   const name = String(node.name ?? '').toLowerCase();
   const children = Array.isArray(node.children) ? (node.children as PlanNode[]) : [];
-  if (LIST_GENERATORS.has(name) && node.expression_class === 'BOUND_FUNCTION') throw tooLarge(name);
+  if (LIST_GENERATORS.has(name)) throw tooLarge(name);
   for (const index of SIZE_ARGUMENTS.get(name) ?? []) {
     const size = children[index] === undefined ? 0 : constantInteger(children[index]);
     if (size === undefined || Math.abs(size) > MAX_GENERATED_VALUE) throw tooLarge(name);
@@ -165,6 +166,33 @@ function checkFormat(name: string, format: PlanNode | undefined): void {
   for (const digits of text.match(/\d+/g) ?? []) {
     if (Number(digits) > MAX_GENERATED_VALUE) throw tooLarge(name);
   }
+}
+
+// Expressions whose value depends on the row, the query's input or chance: DuckDB cannot compute them ahead.
+const ROW_DEPENDENT = new Set([
+  'BOUND_COLUMN_REF',
+  'BOUND_REF',
+  'BOUND_LAMBDA_REF',
+  'BOUND_PARAMETER',
+  'BOUND_AGGREGATE',
+  'BOUND_WINDOW',
+  'BOUND_SUBQUERY',
+  'BOUND_DEFAULT',
+  'BOUND_UNNEST',
+]);
+const VOLATILE_FUNCTIONS = new Set(['random', 'uuid', 'gen_random_uuid', 'uuidv4', 'uuidv7', 'setseed']);
+
+/** Whether an expression has no input from rows and no chance in it, so DuckDB computes it once. */
+function isConstant(expression: PlanNode): boolean {
+  let constant = true;
+  visitObjects(expression, (node) => {
+    const kind = String(node.expression_class ?? '');
+    if (ROW_DEPENDENT.has(kind)) constant = false;
+    if (kind === 'BOUND_FUNCTION' && VOLATILE_FUNCTIONS.has(String(node.name ?? '').toLowerCase())) {
+      constant = false;
+    }
+  });
+  return constant;
 }
 
 /** The value of an integer literal (possibly cast to another integer type); undefined for anything else. */
@@ -244,7 +272,7 @@ function notReadOnly(operator: string): RefineryError {
 function tooLarge(name: string): RefineryError {
   return new RefineryError(
     'REFINERY_ERR_QUERY_TOO_LARGE',
-    `${name}() over column values may build at most ${MAX_GENERATED_VALUE} elements or characters per row, set by an integer constant; a list from range() or generate_series() must be computable from constants. For many rows use the table function: SELECT … FROM range(…).`,
+    `${name}() over column values may build at most ${MAX_GENERATED_VALUE} elements or characters per row, set by an integer literal; a list from range() or generate_series() must have constant arguments. For many rows use the table function: SELECT … FROM range(…).`,
     { field: 'sql', function: name, limit: MAX_GENERATED_VALUE },
   );
 }

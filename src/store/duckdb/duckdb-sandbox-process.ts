@@ -18,11 +18,6 @@ export interface SandboxAnswer {
   readonly ast: string;
   /** `json_serialize_plan` with the optimizer off: what the binder resolved every name to. */
   readonly plan: string;
-  /**
-   * `json_serialize_plan` with the optimizer on, so with constant expressions evaluated; absent when the
-   * binder failed, or when it is longer than `maxPlanChars` (the statement's constants are too large).
-   */
-  readonly optimized?: string;
 }
 
 interface SandboxRequest {
@@ -30,7 +25,6 @@ interface SandboxRequest {
   /** Sent when the relations changed since the process last saw them. */
   readonly columns?: readonly RelationColumn[];
   readonly capBytes: number;
-  readonly maxPlanChars: number;
 }
 
 type SandboxReply = { readonly ready: true } | (SandboxAnswer & { readonly failure?: string });
@@ -57,7 +51,7 @@ export class SandboxProcess {
   run(
     sql: string,
     columns: readonly RelationColumn[],
-    limits: { readonly capBytes: number; readonly timeoutMs: number; readonly maxPlanChars: number },
+    limits: { readonly capBytes: number; readonly timeoutMs: number },
   ): Promise<SandboxAnswer> {
     const next = this.tail.then(() => this.send(sql, columns, limits));
     this.tail = next.catch(() => undefined);
@@ -72,7 +66,7 @@ export class SandboxProcess {
   private async send(
     sql: string,
     columns: readonly RelationColumn[],
-    limits: { readonly capBytes: number; readonly timeoutMs: number; readonly maxPlanChars: number },
+    limits: { readonly capBytes: number; readonly timeoutMs: number },
   ): Promise<SandboxAnswer> {
     const child = await this.started();
     const signature = JSON.stringify(columns);
@@ -80,7 +74,6 @@ export class SandboxProcess {
       sql,
       ...(signature === this.sentColumns ? {} : { columns }),
       capBytes: limits.capBytes,
-      maxPlanChars: limits.maxPlanChars,
     };
     this.sentColumns = signature;
     return new Promise<SandboxAnswer>((resolve, reject) => {
@@ -221,15 +214,12 @@ async function sandboxMain(api: DuckDbApi): Promise<void> {
         'SELECT json_serialize_plan($1::VARCHAR, skip_null := true, skip_empty := true, optimize := false)',
         message.sql,
       );
-      let optimized: string | undefined;
       if (plan.startsWith('{"error":false')) {
-        optimized = await serialise(
-          'SELECT json_serialize_plan($1::VARCHAR, skip_null := true, skip_empty := true, optimize := true)',
-          message.sql,
-        );
-        if (optimized.length > message.maxPlanChars) optimized = undefined;
+        // Preparing plans the statement and computes its constant expressions, as the store will: here, where
+        // growing past the cap ends this process and nothing else. Its errors are the store's to report.
+        await connection.prepare(message.sql).catch(() => undefined);
       }
-      process.send?.({ ast, plan, ...(optimized === undefined ? {} : { optimized }) });
+      process.send?.({ ast, plan });
     } catch (error) {
       process.send?.({ failure: error instanceof Error ? error.message : String(error) });
     } finally {

@@ -93,6 +93,8 @@ describe('the sandbox catalogue', () => {
     'SELECT repeat(message_id, len(message_id)) FROM events',
     "SELECT printf('%100000000d', len(message_id)) FROM events",
     'SELECT printf(message_id, 1) FROM events',
+    'SELECT generate_series(1, (random() * 1000000000)::BIGINT) FROM events',
+    'SELECT list_transform([1, 2], x -> generate_series(1, x)) FROM events',
   ])('refuses %s: a size set per row beyond the cap', async (sql) => {
     await expect(sandbox.bind(sql, ALL, LIMITS)).rejects.toMatchObject({
       code: 'REFINERY_ERR_QUERY_TOO_LARGE',
@@ -105,6 +107,9 @@ describe('the sandbox catalogue', () => {
       "SELECT lpad(message_id, 12, '0'), printf('%05d', len(message_id)), repeat('-', 10) FROM events",
       'SELECT count(*) FROM range(1000000000)',
       'SELECT unnest(generate_series(1, 10)) FROM events',
+      "SELECT unnest(generate_series(DATE '2024-01-01', DATE '2024-12-31', INTERVAL 1 DAY)) AS day",
+      "SELECT repeat('ab', 10000 * 5) AS s",
+      `SELECT DISTINCT coalesce(message_id, 'x') AS who FROM events WHERE coalesce(message_id, 'y') IN ('a', 'b')`,
     ]) {
       await expect(sandbox.bind(sql, ALL, LIMITS), sql).resolves.toBeDefined();
     }

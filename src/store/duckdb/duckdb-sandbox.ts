@@ -2,7 +2,7 @@ import { RefineryError } from '../../core/errors.js';
 import {
   type BoundPlanFacts,
   checkBoundPlan,
-  checkFoldedPlan,
+  checkValueSizes,
   forbiddenFunction,
   notQueryable,
 } from './duckdb-bound-plan.js';
@@ -16,10 +16,6 @@ export interface SandboxLimits {
   readonly capBytes: number;
   readonly timeoutMs: number;
 }
-
-// The optimized plan carries the values of the statement's constant expressions; past this they are refused
-// rather than parsed here.
-const MAX_PLAN_CHARS = 8 * 1024 * 1024;
 
 /**
  * The catalogue user SQL is bound in before it may run: an in-memory DuckDB (in a process of its own, see
@@ -68,21 +64,12 @@ export class DuckDbSandbox {
     limits: SandboxLimits,
     parseCheck: boolean,
   ): Promise<BoundPlanFacts> {
-    const answer = await this.process.run(sql, this.columns, { ...limits, maxPlanChars: MAX_PLAN_CHARS });
+    const answer = await this.process.run(sql, this.columns, limits);
     if (parseCheck) checkParsedSelect(answer.ast);
     const plan = JSON.parse(answer.plan) as SerializedPlan;
     if (plan.error) throw bindError(plan, allowed);
     const facts = checkBoundPlan(plan.plans, allowed);
-    if (answer.optimized === undefined) {
-      throw new RefineryError(
-        'REFINERY_ERR_QUERY_TOO_LARGE',
-        "The query's constant values are too large; compute them from rows (FROM range(…)) instead.",
-        { field: 'sql' },
-      );
-    }
-    const optimized = JSON.parse(answer.optimized) as SerializedPlan;
-    if (optimized.error) throw bindError(optimized, allowed);
-    checkFoldedPlan(optimized.plans);
+    checkValueSizes(plan.plans);
     return facts;
   }
 }
