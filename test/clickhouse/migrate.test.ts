@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.js';
@@ -84,8 +84,9 @@ describe.skipIf(!hasClickHouse)(
         ['orders', 'orders.csv', ORDERS],
         ['customers', 'customers.csv', CUSTOMERS],
       ] as const) {
-        // The server's DuckDB may read files inside data/ only.
-        const file = join(dir, 'data', name);
+        // The server's DuckDB may read files inside data/uploads (and the log) only.
+        mkdirSync(server.paths.uploads, { recursive: true });
+        const file = join(server.paths.uploads, name);
         writeFileSync(file, text);
         await runImport(server.store, { file, target });
       }

@@ -45,7 +45,10 @@ export interface ClickHouseProcess {
   interserverPort: number;
   /** Holds config.xml, users.xml, data/, tmp/, user_files/ and log/. */
   dir: string;
-  /** Read-only user: profile readonly=1, max_execution_time 30 s, loopback only. */
+  /**
+   * Read-only user: profile readonly=1, max_execution_time 30 s, max_memory_usage 512 MiB, at most 1M rows or
+   * 1 GiB per answer (then cut), loopback only. Test workspaces run user SQL as this user.
+   */
   readerUser: string;
   readerPassword: string;
   /** The running server's pid, undefined while it is down. */
@@ -192,7 +195,9 @@ function usersXml(readerUser: string, readerPassword: string, readerDatabases: s
     <!-- poll_interval 1 s (default 10): a node then drops another node's idle pooled connection within 1 s
          of SIGTERM, instead of holding its shutdown for 10 s. -->
     <default><max_memory_usage>4000000000</max_memory_usage><poll_interval>1</poll_interval></default>
-    <readonly><readonly>1</readonly><max_execution_time>30</max_execution_time></readonly>
+    <!-- The query user's profile (Refinery's store.url ?queryUser=): read-only (no writes, SET or table
+         functions; settings cannot be sent), and the limits a query runs under, since none can be sent. -->
+    <readonly><readonly>1</readonly><max_execution_time>30</max_execution_time><max_memory_usage>536870912</max_memory_usage><max_result_rows>1000000</max_result_rows><max_result_bytes>1073741824</max_result_bytes><result_overflow_mode>break</result_overflow_mode></readonly>
   </profiles>
   <users>
     <default><password></password>${loopback}<profile>default</profile><quota>default</quota></default>

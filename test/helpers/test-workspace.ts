@@ -45,7 +45,10 @@ export async function startTestWorkspace(
   const engine =
     options.engine ?? (process.env.REFINERY_TEST_STORE === 'clickhouse' ? 'clickhouse' : 'duckdb');
   const clickhouse = engine === 'clickhouse' ? await startClickHouse() : undefined;
-  const storeUrl = clickhouse ? `clickhouse://127.0.0.1:${clickhouse.httpPort}/test` : undefined;
+  // User SQL runs as the server's read-only user, as a production set-up should (store.url's queryUser).
+  const storeUrl = clickhouse
+    ? `clickhouse://127.0.0.1:${clickhouse.httpPort}/test?queryUser=${clickhouse.readerUser}&queryPassword=${encodeURIComponent(clickhouse.readerPassword)}`
+    : undefined;
   const start = () =>
     startServer({
       dir,

@@ -44,6 +44,14 @@ function exploits(dir: string): string[] {
     'SELECT * FROM temp.main.api_keys',
     'SELECT * FROM (SELECT * FROM api_keys) AS events',
     "SELECT current_setting('allowed_directories') AS dirs",
+    // ClickHouse reads `IN name` as membership in the table `name`.
+    "SELECT 1 AS hit WHERE ('k', 'h') IN api_keys",
+    "SELECT 1 AS hit WHERE 'k' NOT IN api_keys",
+    "SELECT 1 AS hit WHERE 'k' IN (api_keys)",
+    'SELECT 1 AS hit WHERE 0 IN (system.one)',
+    'SELECT * FROM system.processes',
+    'SELECT * FROM numbers(10)',
+    "SELECT * FROM file('server.json', 'TSV', 'line String')",
   ];
 }
 
@@ -94,10 +102,12 @@ describe.each(engines)('the query API on %s', (engine) => {
   });
 
   it('names the relation it refuses and lists the ones that may be queried', async () => {
-    const response = await query(
-      'SELECT * FROM api_keys WHERE EXISTS (WITH api_keys AS (SELECT 1) SELECT 1)',
-      workspace.adminKey,
-    );
+    // ClickHouse 18.16 has no table expressions, so there the statement is refused before names are looked at.
+    const sql =
+      engine === 'duckdb'
+        ? 'SELECT * FROM api_keys WHERE EXISTS (WITH api_keys AS (SELECT 1) SELECT 1)'
+        : 'SELECT k.hash FROM events e JOIN api_keys k ON k.id = e.message_id';
+    const response = await query(sql, workspace.adminKey);
     expect(response.json()).toMatchObject({
       code: 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION',
       field: 'sql',
@@ -137,14 +147,18 @@ describe.each(engines)('the query API on %s', (engine) => {
     expect(counted.json().rows).toEqual([{ n: 1 }]);
   });
 
-  it('still answers what the public catalogue allows: joins, table expressions, generators and subqueries', async () => {
+  it("still answers what the public catalogue allows: joins, subqueries, generators and the engine's functions", async () => {
     const statements = [
       'SELECT message_id, event FROM events',
-      'WITH e AS (SELECT message_id FROM events) SELECT * FROM e',
       'SELECT e.message_id FROM events e JOIN persons p ON p.person_id = e.person_id',
       'SELECT count(*) AS n FROM events WHERE message_id IN (SELECT message_id FROM events)',
-      'SELECT count(*) AS n FROM range(10)',
       'SELECT 1 AS one',
+      ...(engine === 'duckdb'
+        ? ['WITH e AS (SELECT message_id FROM events) SELECT * FROM e', 'SELECT count(*) AS n FROM range(10)']
+        : [
+            'SELECT arrayJoin([1, 2]) AS x',
+            'SELECT toStartOfDay(timestamp) AS day, count() AS n FROM events GROUP BY day',
+          ]),
     ];
     for (const sql of statements) {
       const response = await query(sql, workspace.adminKey);

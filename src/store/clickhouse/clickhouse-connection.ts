@@ -41,15 +41,11 @@ export class ClickHouseConnection {
     }
   }
 
-  /** Runs a SELECT and returns ClickHouse's JSON answer (types in `meta`). Errors are the driver's own. */
-  async jsonRaw(sql: string, settings: ClickHouseSettings = {}): Promise<ClickHouseJson> {
-    const result = await this.client.query({ query: sql, format: 'JSON', clickhouse_settings: settings });
-    return (await result.json()) as unknown as ClickHouseJson;
-  }
-
+  /** Runs a SELECT and returns ClickHouse's JSON answer (types in `meta`). */
   async json(sql: string, settings: ClickHouseSettings = {}): Promise<ClickHouseJson> {
     try {
-      return await this.jsonRaw(sql, settings);
+      const result = await this.client.query({ query: sql, format: 'JSON', clickhouse_settings: settings });
+      return (await result.json()) as unknown as ClickHouseJson;
     } catch (error) {
       throw toStoreError(error, sql);
     }

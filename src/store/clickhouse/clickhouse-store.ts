@@ -1,15 +1,15 @@
-import { createClient } from '@clickhouse/client';
+import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { RefineryError } from '../../core/errors.js';
 import { assertReadOnlySelect } from '../duckdb/duckdb-query-guard.js';
 import { DuckDbSession } from '../duckdb/duckdb-session.js';
 import { eventExpiryConditions } from '../event-expiry.js';
 import { purposeRelations, QUERYABLE_RELATIONS } from '../public-relations.js';
-import type { QueryResult } from '../query-result.js';
+import { DEFAULT_QUERY_MEMORY_BYTES, type QueryResult } from '../query-result.js';
 import type { ExpiryCutoffs, ExpiryReport, ReadQueryOptions, Store } from '../store.js';
 import { ClickHouseConnection } from './clickhouse-connection.js';
 import { ClickHouseConsent } from './clickhouse-consent.js';
-import { CLICKHOUSE_CODES, clickHouseErrorCode, toStoreError } from './clickhouse-errors.js';
+import { clickHouseErrorCode, toStoreError } from './clickhouse-errors.js';
 import { ClickHouseEvents } from './clickhouse-events.js';
 import { ClickHouseGovernance } from './clickhouse-governance.js';
 import { ClickHouseIdentity } from './clickhouse-identity.js';
@@ -19,8 +19,8 @@ import { CLICKHOUSE_MIGRATIONS, forCluster } from './clickhouse-migrations.js';
 import { waitForMutations } from './clickhouse-mutations.js';
 import { ClickHousePrivacy } from './clickhouse-privacy.js';
 import { ClickHouseProfiles } from './clickhouse-profiles.js';
+import { type ClickHouseQueryRunner, runClickHouseReadOnly } from './clickhouse-read-only.js';
 import { quote, toDateTimeText } from './clickhouse-sql.js';
-import { toPlainRows } from './clickhouse-values.js';
 
 export interface ClickHouseStoreOptions {
   /** `clickhouse://[user[:password]@]host:port/database` — the HTTP interface. */
@@ -37,6 +37,13 @@ export interface ClickHouseTarget {
   readonly cluster?: string;
   /** `&nodes=host:port,…`: the HTTP address of every node, where tables are created (default: this one). */
   readonly nodeUrls: readonly string[];
+  /**
+   * `&queryUser=NAME[&queryPassword=…]`: the ClickHouse user user SQL runs as. Its profile must hold
+   * `readonly=1` (checked at open) and the limits (max_memory_usage, max_execution_time, max_result_rows…),
+   * since a readonly user cannot be sent settings; without one, user SQL runs as the store's user with those
+   * settings sent per query.
+   */
+  readonly queryUser?: { readonly username: string; readonly password: string };
 }
 
 export function parseClickHouseUrl(url: string): ClickHouseTarget {
@@ -71,6 +78,26 @@ export function parseClickHouseUrl(url: string): ClickHouseTarget {
     });
   }
   const nodes = parsed.searchParams.get('nodes');
+  const queryUser = parsed.searchParams.get('queryUser') ?? undefined;
+  const queryPassword = parsed.searchParams.get('queryPassword') ?? undefined;
+  if (queryUser !== undefined && !/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(queryUser)) {
+    throw new RefineryError(
+      'REFINERY_ERR_CONFIG_INVALID',
+      `"${queryUser}" is not a valid ClickHouse user name.`,
+      {
+        field: 'store.url',
+      },
+    );
+  }
+  if (queryPassword !== undefined && queryUser === undefined) {
+    throw new RefineryError(
+      'REFINERY_ERR_CONFIG_INVALID',
+      'queryPassword needs queryUser in the store URL.',
+      {
+        field: 'store.url',
+      },
+    );
+  }
   return {
     httpUrl,
     username: decodeURIComponent(parsed.username) || 'default',
@@ -78,13 +105,16 @@ export function parseClickHouseUrl(url: string): ClickHouseTarget {
     database,
     ...(cluster ? { cluster } : {}),
     nodeUrls: nodes ? nodes.split(',').map((node) => `${scheme}://${node.trim()}`) : [httpUrl],
+    ...(queryUser !== undefined ? { queryUser: { username: queryUser, password: queryPassword ?? '' } } : {}),
   };
 }
 
 /**
- * The scale-out engine. Everything runs through ClickHouse's HTTP interface; user SQL is vetted by the
- * same parser-based guard as on DuckDB (so both engines accept and refuse the same queries) and then runs
- * with `readonly=1`, which also forbids writes, settings and table functions inside ClickHouse itself.
+ * The scale-out engine. Everything runs through ClickHouse's HTTP interface. User SQL is checked on DuckDB's
+ * parse tree (one SELECT, public relations only, no table expressions) and runs with `readonly=1`, which
+ * forbids writes, settings and table functions inside ClickHouse itself, under ClickHouse's own memory, time
+ * and answer limits: as a dedicated query user whose profile holds them, or as the store's user with them
+ * sent per query.
  */
 export class ClickHouseStore implements Store {
   readonly engine = 'clickhouse' as const;
@@ -102,6 +132,7 @@ export class ClickHouseStore implements Store {
     private readonly db: ClickHouseConnection,
     private readonly guardInstance: DuckDBInstance,
     private readonly guard: DuckDbSession,
+    private readonly queries: ClickHouseQueryRunner,
   ) {
     this.events = new ClickHouseEvents(db);
     this.keys = new ClickHouseKeys(db);
@@ -152,10 +183,14 @@ export class ClickHouseStore implements Store {
           ),
         }
       : undefined;
+    const queries = target.queryUser
+      ? await queryUserRunner(target, client)
+      : { client, killer: client, settings: perQuerySettings };
     return new ClickHouseStore(
       new ClickHouseConnection(client, target.database, cluster),
       guardInstance,
       guard,
+      queries,
     );
   }
 
@@ -185,36 +220,10 @@ export class ClickHouseStore implements Store {
   }
 
   async readOnlyQuery(sql: string, options: ReadQueryOptions): Promise<QueryResult> {
-    const relations = options.purpose ? purposeRelations(options.purpose) : QUERYABLE_RELATIONS;
-    await assertReadOnlySelect(this.guard, sql, { relations });
-    try {
-      const answer = await this.db.jsonRaw(sql, {
-        readonly: '1',
-        max_execution_time: Math.max(1, Math.ceil(options.timeoutMs / 1000)),
-        max_result_rows: String(options.maxRows + 1),
-        result_overflow_mode: 'break',
-      });
-      return toPlainRows(answer, options.maxRows);
-    } catch (error) {
-      const code = clickHouseErrorCode(error);
-      if (code === CLICKHOUSE_CODES.TIMEOUT_EXCEEDED) {
-        throw new RefineryError(
-          'REFINERY_ERR_QUERY_TIMEOUT',
-          `The query ran longer than ${options.timeoutMs} ms and was stopped.`,
-          {
-            limit: options.timeoutMs,
-          },
-        );
-      }
-      const message =
-        error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
-      throw new RefineryError(
-        'REFINERY_ERR_QUERY_FAILED',
-        message.slice(0, 500),
-        { field: 'sql' },
-        { cause: error },
-      );
-    }
+    const allowed = options.purpose ? purposeRelations(options.purpose) : QUERYABLE_RELATIONS;
+    const relations = await assertReadOnlySelect(this.guard, sql, { relations: allowed });
+    const answer = await runClickHouseReadOnly(this.queries, sql, options);
+    return { ...answer, relations };
   }
 
   async expire(cutoffs: ExpiryCutoffs): Promise<ExpiryReport> {
@@ -314,6 +323,7 @@ export class ClickHouseStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.queries.client !== this.db.client) await this.queries.client.close();
     await this.db.client.close();
     for (const node of this.db.cluster?.nodes ?? []) await node.close();
     this.guard.close();
@@ -329,6 +339,63 @@ export class ClickHouseStore implements Store {
       await waitForMutations(node, this.db.database, target);
     }
   }
+}
+
+/**
+ * Without a query user, user SQL runs as the store's user with these settings: readonly (no writes, no SET,
+ * no table functions) and the query's limits. The server stops a query past them; `break` ends an answer at
+ * one row past the row cap, so `truncated` can tell.
+ */
+function perQuerySettings(options: ReadQueryOptions): ClickHouseSettings {
+  return {
+    readonly: '1',
+    max_execution_time: Math.max(1, Math.ceil(options.timeoutMs / 1000)),
+    max_result_rows: String(options.maxRows + 1),
+    result_overflow_mode: 'break',
+    max_memory_usage: String(options.maxMemoryBytes ?? DEFAULT_QUERY_MEMORY_BYTES),
+  };
+}
+
+/**
+ * The query user's client, once its profile is shown to be read-only: a user that could write or change
+ * settings would make every limit Refinery relies on optional.
+ */
+async function queryUserRunner(
+  target: ClickHouseTarget,
+  killer: ClickHouseClient,
+): Promise<ClickHouseQueryRunner> {
+  const user = target.queryUser!;
+  const client = createClient({
+    url: target.httpUrl,
+    username: user.username,
+    password: user.password,
+    database: target.database,
+  });
+  let readonly: string | undefined;
+  try {
+    const answer = await client.query({
+      query: "SELECT value FROM system.settings WHERE name = 'readonly'",
+      format: 'JSONEachRow',
+    });
+    readonly = ((await answer.json()) as { value: string }[])[0]?.value;
+  } catch (error) {
+    await client.close();
+    throw new RefineryError(
+      'REFINERY_ERR_CONFIG_INVALID',
+      `The ClickHouse query user "${user.username}" cannot connect: ${toStoreError(error).message}`,
+      { field: 'store.url' },
+      { cause: error },
+    );
+  }
+  if (readonly !== '1') {
+    await client.close();
+    throw new RefineryError(
+      'REFINERY_ERR_CONFIG_INVALID',
+      `The ClickHouse query user "${user.username}" must have readonly=1 in its profile (it has ${readonly ?? 'none'}): readonly=0 may write and readonly=2 may call table functions such as file() and url().`,
+      { field: 'store.url' },
+    );
+  }
+  return { client, killer, settings: () => ({}) };
 }
 
 /** 18.16 has no `ADD COLUMN IF NOT EXISTS`: a re-run ALTER whose column exists (a retried migration) is done. */

@@ -28,7 +28,8 @@ export function toPlainRows(answer: ClickHouseJson, maxRows = Number.POSITIVE_IN
   return { columns, rows, truncated: answer.data.length > maxRows };
 }
 
-function converterFor(type: string): (value: unknown) => unknown {
+/** How a value of a ClickHouse column type becomes the plain value the API promises. */
+export function converterFor(type: string): (value: unknown) => unknown {
   const bare = type.replace(/^Nullable\((.*)\)$/, '$1').replace(/^LowCardinality\((.*)\)$/, '$1');
   if (/^DateTime/.test(bare)) return (value) => (typeof value === 'string' ? dateTimeToIso(value) : value);
   if (/^U?Int(64|128|256)$/.test(bare) || /^Decimal/.test(bare)) {

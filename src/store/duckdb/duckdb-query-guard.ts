@@ -17,8 +17,9 @@ interface AstNode {
 export interface GuardOptions {
   /**
    * Check relation names on the parse tree: each must be one of these, and table expressions (`WITH x AS
-   * (…)`) are refused. For an engine with no catalogue sandbox of its own (ClickHouse without a query user);
-   * on DuckDB the sandbox's binder resolves names, with DuckDB's own scoping rules.
+   * (…)`) are refused. For ClickHouse, which parses what DuckDB parses here differently in places and can
+   * confine a user only to whole databases; on DuckDB the sandbox's binder resolves names, with DuckDB's own
+   * scoping rules.
    */
   readonly relations?: ReadonlySet<string>;
 }
@@ -32,13 +33,16 @@ export async function assertReadOnlySelect(
   session: DuckDbSession,
   sql: string,
   options: GuardOptions = {},
-): Promise<void> {
+): Promise<string[]> {
   const rows = await session.all<{ ast: string }>('SELECT json_serialize_sql($1::VARCHAR) AS ast', [sql]);
-  checkParsedSelect(rows[0]!.ast, options);
+  return checkParsedSelect(rows[0]!.ast, options);
 }
 
-/** The same check on a parse tree already serialised by `json_serialize_sql`. */
-export function checkParsedSelect(serialised: string, options: GuardOptions = {}): void {
+/**
+ * The same check on a parse tree already serialised by `json_serialize_sql`. With `relations`, resolves to the
+ * relations the statement names (sorted); otherwise to an empty list.
+ */
+export function checkParsedSelect(serialised: string, options: GuardOptions = {}): string[] {
   const ast = JSON.parse(serialised) as { error: boolean; error_message?: string; statements?: AstNode[] };
   if (ast.error) {
     const notSelect = /Only SELECT/.test(ast.error_message ?? '');
@@ -55,10 +59,33 @@ export function checkParsedSelect(serialised: string, options: GuardOptions = {}
       field: 'sql',
     });
   }
-  visit(ast.statements[0], (node) => checkNode(node, options.relations));
+  // Table expressions are refused below when relations are checked, so treating every name one defines as
+  // defined everywhere (ignoring scope) only decides which of the two refusals comes first.
+  const tableExpressions = new Set<string>();
+  visit(ast.statements[0], (node) => {
+    const map = (node.cte_map as { map?: { key: string }[] } | undefined)?.map;
+    for (const entry of map ?? []) tableExpressions.add(entry.key);
+  });
+  const named = new Set<string>();
+  visit(ast.statements[0], (node) => {
+    checkNode(node, options.relations, tableExpressions);
+    if (options.relations && node.type === 'BASE_TABLE') named.add(String(node.table_name));
+  });
+  if (options.relations && tableExpressions.size > 0) {
+    throw new RefineryError(
+      'REFINERY_ERR_QUERY_FAILED',
+      'Table expressions (WITH name AS (SELECT …)) are not supported by this store; write a subquery instead.',
+      { field: 'sql' },
+    );
+  }
+  return [...named].sort();
 }
 
-function checkNode(node: AstNode, relations: ReadonlySet<string> | undefined): void {
+function checkNode(
+  node: AstNode,
+  relations: ReadonlySet<string> | undefined,
+  tableExpressions: ReadonlySet<string>,
+): void {
   if (node.type === 'TABLE_FUNCTION') {
     const name = String((node.function as AstNode | undefined)?.function_name ?? '').toLowerCase();
     if (!ALLOWED_TABLE_FUNCTIONS.has(name))
@@ -75,15 +102,20 @@ function checkNode(node: AstNode, relations: ReadonlySet<string> | undefined): v
       { field: 'sql' },
     );
   }
-  if (relations) checkRelationName(node, relations);
+  if (relations) checkRelationName(node, relations, tableExpressions);
 }
 
-function checkRelationName(node: AstNode, relations: ReadonlySet<string>): void {
-  const ctes = (node.cte_map as { map?: unknown[] } | undefined)?.map;
-  if (ctes && ctes.length > 0) {
+function checkRelationName(
+  node: AstNode,
+  relations: ReadonlySet<string>,
+  tableExpressions: ReadonlySet<string>,
+): void {
+  if (isInTableName(node)) {
+    // ClickHouse reads `x IN name` (and `x IN (name)`) as membership in the table `name`; DuckDB parses the
+    // name as a column, so it would pass the relation check above.
     throw new RefineryError(
-      'REFINERY_ERR_QUERY_FAILED',
-      'Table expressions (WITH name AS (SELECT …)) are not supported by this store; write a subquery instead.',
+      'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION',
+      'IN needs a list of values or a subquery (IN (SELECT … FROM …)), not a bare name.',
       { field: 'sql' },
     );
   }
@@ -91,13 +123,25 @@ function checkRelationName(node: AstNode, relations: ReadonlySet<string>): void 
   const table = String(node.table_name ?? '');
   const schema = String(node.schema_name ?? '');
   const catalog = String(node.catalog_name ?? '');
-  if (catalog !== '' || schema !== '' || !relations.has(table)) {
+  const known = relations.has(table) || (schema === '' && tableExpressions.has(table));
+  if (catalog !== '' || schema !== '' || !known) {
     throw new RefineryError(
       'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION',
       `"${[catalog, schema, table].filter(Boolean).join('.')}" is not a queryable relation. Query one of: ${[...relations].sort().join(', ')}.`,
       { field: 'sql', relation: table },
     );
   }
+}
+
+/** `x IN name`, `x NOT IN name` (parsed as contains(name, x)) and `x IN (name)`, names qualified or not. */
+function isInTableName(node: AstNode): boolean {
+  const children = Array.isArray(node.children) ? (node.children as AstNode[]) : [];
+  const bare = (child: AstNode | undefined) => child?.class === 'COLUMN_REF';
+  if (node.class === 'FUNCTION' && node.function_name === 'contains') return bare(children[0]);
+  if (node.type === 'COMPARE_IN' || node.type === 'COMPARE_NOT_IN') {
+    return children.length === 2 && bare(children[1]);
+  }
+  return false;
 }
 
 function forbidden(what: string, detail: Record<string, string>): RefineryError {
