@@ -86,6 +86,22 @@ describe('sealing imported personal values', () => {
     expect(open(row!.email, 'properties.email')).toBe('Guest@Example.org');
   });
 
+  it('finds the customers an erasure of an email must reach by the keyed hash kept beside the sealed email', async () => {
+    await runImport(store, {
+      file: file('c.csv', 'customer_id,email\nc1,Ann@Example.org\nc2,bo@example.org\n'),
+      target: 'customers',
+      privacy,
+    });
+    await runImport(store, {
+      file: file('o.csv', 'order_id,ordered_at,customer_id,email\no1,2024-01-01,c3,ann@example.org\n'),
+      target: 'orders',
+      privacy,
+    });
+    const hash = privacy.identifiers.email('ann@example.org')!;
+    expect(await store.imports.customerIdsOfEmails([hash])).toEqual(['c1', 'c3']);
+    expect(await store.imports.customerIdsOfEmails([])).toEqual([]);
+  });
+
   it('seals imported events as the collector does, unmapped columns included', async () => {
     const ndjson = [
       JSON.stringify({

@@ -109,5 +109,11 @@ export interface ImportRepository {
    * shows them: personal values sealed. At most `MAX_CUSTOMER_RECORDS`, by customer id.
    */
   customersOf(customerIds: readonly string[]): Promise<Record<string, unknown>[]>;
+  /**
+   * The customer ids of imported customers and order lines whose email has one of these keyed hashes (the
+   * identity graph's form, kept in `email_hash` since the email itself is sealed): whose keys an erasure of
+   * those emails must shred, and whose rows it must delete.
+   */
+  customerIdsOfEmails(emailHashes: readonly string[]): Promise<string[]>;
   history(limit: number): Promise<Record<string, unknown>[]>;
 }

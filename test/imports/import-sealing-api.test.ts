@@ -110,6 +110,9 @@ describe.each(engines)('imported personal values over the API on %s', (engine) =
       sql: 'SELECT order_id, email FROM orders ORDER BY order_id',
     });
     for (const row of orders.json().rows as { email: string }[]) expect(row.email).toMatch(/^rfy1:/);
+    // What an erasure by email finds the imported rows by, the email itself being sealed.
+    const hash = ws.server.privacy.identifiers.email('ADA.api.sealed@example.org')!;
+    expect(await ws.server.store.imports.customerIdsOfEmails([hash])).toEqual(['c-ada']);
   });
 
   it('opens the imported customer record in the profile for an admin key, and hides it from an analyst', async () => {

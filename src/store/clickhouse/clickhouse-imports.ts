@@ -21,7 +21,7 @@ import { MAX_CUSTOMER_RECORDS } from '../import-types.js';
 import type { Migration } from '../migration.js';
 import type { ClickHouseConnection } from './clickhouse-connection.js';
 import { toStoreError } from './clickhouse-errors.js';
-import { integer, quote, safeName, toDateTimeText } from './clickhouse-sql.js';
+import { finalRead, integer, quote, safeName, toDateTimeText } from './clickhouse-sql.js';
 import { toPlainRows } from './clickhouse-values.js';
 
 /**
@@ -518,6 +518,21 @@ export class ClickHouseImports implements ImportRepository {
       ...row,
       extra: typeof row.extra === 'string' ? (JSON.parse(row.extra) as unknown) : row.extra,
     }));
+  }
+
+  async customerIdsOfEmails(emailHashes: readonly string[]): Promise<string[]> {
+    if (emailHashes.length === 0) return [];
+    const hashes = `(${emailHashes.map((hash) => quote(hash)).join(', ')})`;
+    // Latest versions only (an email a re-import replaced names no one any more); de-duplicated here, not in SQL
+    // over a FINAL read (see finalRead).
+    const answers = await Promise.all([
+      this.db.json(`SELECT customer_id FROM ${finalRead('customer_data', 'customer_id, email_hash')}
+        WHERE email_hash IN ${hashes}`),
+      this.db.json(`SELECT customer_id FROM ${finalRead('order_line_data', 'customer_id, email_hash, deleted')}
+        WHERE deleted = 0 AND customer_id IS NOT NULL AND email_hash IN ${hashes}`),
+    ]);
+    const ids = answers.flatMap((answer) => toPlainRows(answer).rows.map((row) => String(row.customer_id)));
+    return [...new Set(ids)].sort();
   }
 
   async history(limit: number): Promise<Record<string, unknown>[]> {

@@ -333,6 +333,18 @@ export class DuckDbImports implements ImportRepository {
     }));
   }
 
+  async customerIdsOfEmails(emailHashes: readonly string[]): Promise<string[]> {
+    if (emailHashes.length === 0) return [];
+    const hashes = `(SELECT unnest(from_json($1, '["VARCHAR"]')))`;
+    const rows = await this.reader.all<{ customer_id: string }>(
+      `SELECT customer_id FROM customer_data WHERE email_hash IN ${hashes}
+       UNION SELECT customer_id FROM order_line_data WHERE customer_id IS NOT NULL AND email_hash IN ${hashes}
+       ORDER BY customer_id`,
+      [JSON.stringify(emailHashes)],
+    );
+    return rows.map((row) => row.customer_id);
+  }
+
   async history(limit: number): Promise<Record<string, unknown>[]> {
     const rows = await this.reader.all('SELECT * FROM imports ORDER BY started_at DESC LIMIT $1', [limit]);
     return rows.map((row) => ({
