@@ -135,6 +135,35 @@ describe.each(engines)('the query API on %s', (engine) => {
     expect(allowed.statusCode).toBe(200);
   });
 
+  it.runIf(engine === 'duckdb')(
+    'resolves a name the same way in the sandbox and in the store, however it is qualified',
+    async () => {
+      const rowsOf = async (sql: string) => {
+        const response = await query(sql, workspace.adminKey);
+        return { status: response.statusCode, body: response.json() };
+      };
+      const plain = await rowsOf('SELECT message_id FROM events');
+      for (const sql of ['SELECT message_id FROM main.events', 'SELECT message_id FROM "EVENTS"']) {
+        expect(await rowsOf(sql), sql).toEqual(plain);
+      }
+      // The sandbox's catalogue is called memory, the store's refinery: a name qualified with either exists in
+      // only one of them, so it is refused in one place or the other and never reaches another relation.
+      for (const sql of [
+        'SELECT * FROM memory.main.events',
+        'SELECT * FROM refinery.main.events',
+        'SELECT * FROM refinery.main.api_keys',
+        'SELECT * FROM temp.main.events',
+        'SELECT * FROM system.main.events',
+        'SELECT * FROM pg_catalog.pg_tables',
+        "SET search_path = 'temp'",
+      ]) {
+        const refused = await rowsOf(sql);
+        expect(refused.status, sql).toBe(400);
+        expect(JSON.stringify(refused.body), sql).not.toContain('m-1');
+      }
+    },
+  );
+
   it('still loads what the store reads itself (uploaded imports, the write-ahead log) with the engine kept out of the rest of data/', async () => {
     const imported = await workspace.server.app.inject({
       method: 'POST',
