@@ -2,9 +2,9 @@ import { type DuckDBConnection, JsonDuckDBValueConverter, StatementType } from '
 import { RefineryError } from '../../core/errors.js';
 import type { MemoryWatchdog } from '../memory-watchdog.js';
 import { CappedRows, DEFAULT_QUERY_MEMORY_BYTES, type QueryResult } from '../query-result.js';
+import type { ResourcePool } from '../resource-pool.js';
 import type { ReadQueryOptions } from '../store.js';
 import { duckDbErrorType } from './duckdb-errors.js';
-import type { DuckDbQueryPool } from './duckdb-query-pool.js';
 import { toPlainValue } from './duckdb-values.js';
 
 type StopReason = 'timeout' | 'memory';
@@ -14,7 +14,7 @@ type StopReason = 'timeout' | 'memory';
  * byte caps. It is interrupted when it runs past `timeoutMs` or grows the process past its memory cap.
  */
 export function runReadOnly(
-  pool: DuckDbQueryPool,
+  pool: ResourcePool<DuckDBConnection>,
   watchdog: MemoryWatchdog,
   sql: string,
   options: ReadQueryOptions,

@@ -45,17 +45,14 @@ export class SandboxProcess {
   private starting: Promise<ChildProcess> | undefined;
   private sentColumns = '';
   private pending: Pending | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
 
-  /** Serialises `sql` in the sandbox. One statement at a time; others wait their turn. */
+  /** Serialises `sql` in the sandbox. One statement at a time: the caller (a ResourcePool) sees to that. */
   run(
     sql: string,
     columns: readonly RelationColumn[],
     limits: { readonly capBytes: number; readonly timeoutMs: number },
   ): Promise<SandboxAnswer> {
-    const next = this.tail.then(() => this.send(sql, columns, limits));
-    this.tail = next.catch(() => undefined);
-    return next;
+    return this.send(sql, columns, limits);
   }
 
   close(): void {
@@ -205,7 +202,12 @@ async function sandboxMain(api: DuckDbApi): Promise<void> {
     }
   };
   process.on('disconnect', () => process.exit(0));
+  // An idle sandbox gives its memory back; the server starts another when a statement comes.
+  const idleExit = () => setTimeout(() => process.exit(0), 5 * 60_000);
+  let idle = idleExit();
   process.on('message', async (message: SandboxRequest) => {
+    clearTimeout(idle);
+    idle = idleExit();
     watched = { baseline: process.memoryUsage.rss(), capBytes: message.capBytes };
     try {
       if (message.columns) await mirror(message.columns);

@@ -21,7 +21,7 @@ describe('the sandbox catalogue', () => {
     sandbox.mirror(COLUMNS);
   });
 
-  afterAll(() => sandbox.close());
+  afterAll(() => sandbox?.close());
 
   it.each([
     ['SELECT * FROM api_keys WHERE EXISTS (WITH api_keys AS (SELECT 1) SELECT 1)', { relation: 'api_keys' }],

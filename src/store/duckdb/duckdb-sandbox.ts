@@ -1,4 +1,5 @@
 import { RefineryError } from '../../core/errors.js';
+import { ResourcePool } from '../resource-pool.js';
 import {
   type BoundPlanFacts,
   checkBoundPlan,
@@ -32,8 +33,13 @@ export interface SandboxLimits {
  * two places, so only the generators may be called at all (checked on the parse tree: binding replaces them).
  */
 export class DuckDbSandbox {
-  private readonly process = new SandboxProcess();
+  private readonly processes: ResourcePool<SandboxProcess>;
   private columns: readonly RelationColumn[] = [];
+
+  /** `size` processes at most (started when first needed), so one slow statement does not hold up others. */
+  constructor(size = 3) {
+    this.processes = new ResourcePool(Array.from({ length: size }, () => new SandboxProcess()));
+  }
 
   /** Makes the sandbox hold exactly these relations, empty, from the next check on. */
   mirror(columns: readonly RelationColumn[]): void {
@@ -54,8 +60,9 @@ export class DuckDbSandbox {
     return this.inspect(sql, allowed, limits, false);
   }
 
-  close(): void {
-    this.process.close();
+  async close(): Promise<void> {
+    for (const process of this.processes.resources) process.close();
+    await this.processes.drain();
   }
 
   private async inspect(
@@ -64,7 +71,9 @@ export class DuckDbSandbox {
     limits: SandboxLimits,
     parseCheck: boolean,
   ): Promise<BoundPlanFacts> {
-    const answer = await this.process.run(sql, this.columns, limits);
+    const answer = await this.processes.use(limits.timeoutMs, (process) =>
+      process.run(sql, this.columns, limits),
+    );
     if (parseCheck) checkParsedSelect(answer.ast);
     const plan = JSON.parse(answer.plan) as SerializedPlan;
     if (plan.error) throw bindError(plan, allowed);

@@ -6,6 +6,7 @@ import { type ExpiryDialect, eventExpiryConditions } from '../event-expiry.js';
 import { MemoryWatchdog } from '../memory-watchdog.js';
 import { purposeRelations, QUERYABLE_RELATIONS } from '../public-relations.js';
 import { DEFAULT_QUERY_MEMORY_BYTES, type QueryResult } from '../query-result.js';
+import { ResourcePool } from '../resource-pool.js';
 import type { ExpiryCutoffs, ExpiryReport, ReadQueryOptions, Store } from '../store.js';
 import { DuckDbConsent } from './duckdb-consent.js';
 import { isLockConflict, toStoreError } from './duckdb-errors.js';
@@ -18,7 +19,6 @@ import { DuckDbMetadata } from './duckdb-metadata.js';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.js';
 import { DuckDbPrivacy } from './duckdb-privacy.js';
 import { DuckDbProfiles } from './duckdb-profiles.js';
-import { DuckDbQueryPool } from './duckdb-query-pool.js';
 import { runReadOnly } from './duckdb-read-only.js';
 import { DuckDbSandbox, type RelationColumn } from './duckdb-sandbox.js';
 import { DuckDbSession, runOn } from './duckdb-session.js';
@@ -35,7 +35,10 @@ export interface DuckDbStoreOptions {
   readonly threads?: number;
 }
 
-/** Connections reserved for user SQL: one slow query leaves the others free (see DuckDbQueryPool). */
+/**
+ * Connections reserved for user SQL, apart from the store's own: one slow query leaves the others free, and the
+ * store's reads and writes never wait behind user SQL.
+ */
 const QUERY_CONNECTIONS = 3;
 
 const DUCKDB_EXPIRY: ExpiryDialect = {
@@ -69,7 +72,7 @@ export class DuckDbStore implements Store {
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDbSession,
     private readonly reader: DuckDbSession,
-    private readonly userQueries: DuckDbQueryPool,
+    private readonly userQueries: ResourcePool<DuckDBConnection>,
     private readonly sandbox: DuckDbSandbox,
     importer: DuckDbSession,
   ) {
@@ -108,7 +111,7 @@ export class DuckDbStore implements Store {
       [1, 2, 3].map(async () => new DuckDbSession(await instance.connect())),
     );
     const [writer, reader, importer] = sessions as [DuckDbSession, DuckDbSession, DuckDbSession];
-    const userQueries = new DuckDbQueryPool(
+    const userQueries = new ResourcePool(
       await Promise.all(Array.from({ length: QUERY_CONNECTIONS }, () => instance.connect())),
     );
     await writer.run("SET TimeZone = 'UTC'");
@@ -220,8 +223,10 @@ export class DuckDbStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.userQueries.close();
-    this.sandbox.close();
+    for (const connection of this.userQueries.lent) connection.interrupt();
+    await this.userQueries.drain();
+    for (const connection of this.userQueries.resources) connection.closeSync();
+    await this.sandbox.close();
     for (const session of [this.writer, this.reader]) {
       await session.exclusive(async () => undefined);
       session.close();
