@@ -270,7 +270,11 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
         summary: 'Run one read-only SELECT over the public views',
         description:
           'With `purpose`, the query is scoped to that consent purpose: it may read only `events_for_<purpose>`, ' +
-          'the events of people whose consent (or the workspace default) allows it. See docs/consent.md.',
+          'the events of people whose consent (or the workspace default) allows it. See docs/consent.md. ' +
+          'The answer is cut at `limits.queryMaxRows` rows or `limits.queryMaxBytes` bytes (`truncated`) and ' +
+          'lists the public `relations` read; a query past `limits.queryTimeoutMs` answers 408, one that needs ' +
+          'more than `limits.queryMaxMemory` 413. Every query by a key that sees personal data is in the audit ' +
+          'log (`query.run`). See docs/store.md.',
         security: API_KEY_SECURITY,
         body: {
           type: 'object',
