@@ -19,6 +19,7 @@ const CUSTOMERS = [
   'customer_id,email,first_name,last_name,phone,city,address,loyalty',
   'c-ada,ada.api.sealed@example.org,Adelheid,Sealmore,+44 20 7946 0101,Controlton,3 Quiet Close,tier-marker-81c4',
   'c-bob,bob.api.sealed@example.org,Bobrick,Hidewell,+44 20 7946 0102,Controlton,4 Still Street,tier-marker-81c4',
+  'c-cyd,cyd.api.sealed@example.org,Cydney,Keepwell,,Controlton,,tier-marker-81c4',
   '',
 ].join('\n');
 
@@ -38,6 +39,8 @@ const CLEAR_VALUES = [
   'Hidewell',
   '+44 20 7946 0101',
   '3 Quiet Close',
+  'cyd.api.sealed@example.org',
+  'Cydney',
 ];
 const CONTROLS = ['Controlton', 'tier-marker-81c4'];
 
@@ -99,9 +102,10 @@ describe.each(engines)('imported personal values over the API on %s', (engine) =
     });
     expect(answer.statusCode, answer.body).toBe(200);
     const rows = answer.json().rows as Record<string, string>[];
-    expect(rows.map((row) => row.customer_id)).toEqual(['c-ada', 'c-bob']);
+    expect(rows.map((row) => row.customer_id)).toEqual(['c-ada', 'c-bob', 'c-cyd']);
     for (const row of rows) {
-      for (const column of ['email', 'phone', 'first_name', 'name']) expect(row[column]).toMatch(/^rfy1:/);
+      for (const column of ['email', 'first_name', 'name']) expect(row[column]).toMatch(/^rfy1:/);
+      if (row.customer_id !== 'c-cyd') expect(row.phone).toMatch(/^rfy1:/);
       expect(row.city).toBe('Controlton');
     }
     sealedAda = rows[0]!.email!;
@@ -172,6 +176,22 @@ describe.each(engines)('imported personal values over the API on %s', (engine) =
       status: 'ok',
       value: 'bob.api.sealed@example.org',
     });
+  });
+
+  it('erases a customer known only from an import by their email: the row goes and the key is shredded', async () => {
+    const erased = await request('POST', '/v1/privacy/requests', privacyKey, {
+      kind: 'erase',
+      email: 'Bob.API.Sealed@example.org',
+    });
+    expect(erased.statusCode, erased.body).toBe(201);
+    await ws.server.privacy.vault.refresh();
+    expect(decryptField(sealedBob, ws.server.privacy.vault, 'traits.email')).toMatchObject({
+      status: 'shredded',
+    });
+    const left = await request('POST', '/v1/query', ws.adminKey, {
+      sql: 'SELECT customer_id FROM customers',
+    });
+    expect(left.json().rows).toEqual([{ customer_id: 'c-cyd' }]);
   });
 
   it('keeps no clear personal value in any table of the store (a non-personal value is there)', async () => {

@@ -98,6 +98,11 @@ export async function erasureTarget(
     if (normal) needles.add(normal);
   }
   for (const phone of contacts.phones) needles.add(phone);
+  // Imported customers are found by the keyed hash kept beside their sealed email: their customer ids name this
+  // person too, so their rows are matched and the keys their values were sealed with are shredded.
+  for (const id of await store.imports.customerIdsOfEmails([...emailHashes])) {
+    if (!userIds.includes(id)) userIds.push(id);
+  }
   return {
     personIds: resolved.personIds,
     userIds,
