@@ -71,9 +71,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const store = await openStore(config.store.url, {
     databaseFile: paths.databaseFile,
     memoryLimit: config.store.memoryLimit,
-    // Only what the store reads: log segments and uploaded imports. data/ also holds server.json (the local
-    // admin token), the vault and the audit log, which the engine has no reason to open.
-    allowedDirectories: [paths.wal, paths.uploads],
+    // The store loads log segments, uploads and quarantine/consent decision files from data/. User SQL never
+    // reaches this engine unchecked: it is bound first in a sandbox with no file access at all.
+    allowedDirectories: [paths.data],
   });
   // Every access to personal data and every key change is recorded, chained and anchored in the store.
   const audit = await AuditLog.open(auditFolder(paths.data), {

@@ -84,7 +84,7 @@ describe.skipIf(!hasClickHouse)(
         ['orders', 'orders.csv', ORDERS],
         ['customers', 'customers.csv', CUSTOMERS],
       ] as const) {
-        // The server's DuckDB may read files inside data/uploads (and the log) only.
+        // The server's DuckDB may read files inside data/ only; uploads go here.
         mkdirSync(server.paths.uploads, { recursive: true });
         const file = join(server.paths.uploads, name);
         writeFileSync(file, text);

@@ -164,7 +164,7 @@ describe.each(engines)('the query API on %s', (engine) => {
     },
   );
 
-  it('still loads what the store reads itself (uploaded imports, the write-ahead log) with the engine kept out of the rest of data/', async () => {
+  it('still loads what the store reads itself: uploaded imports and the write-ahead log', async () => {
     const imported = await workspace.server.app.inject({
       method: 'POST',
       url: '/v1/imports?as=customers&fileName=customers.csv',
