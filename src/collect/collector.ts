@@ -114,6 +114,7 @@ export interface ConsentLineWriter {
 const MAX_REJECT_PAYLOAD = 64 * 1024;
 const MAX_REJECT_ID = 512;
 const MAX_REJECT_TYPE = 32;
+const LINE_END = Buffer.from('}\n');
 
 /**
  * Validates the messages of one request and makes them durable: the accepted ones as one write-ahead-log
@@ -326,7 +327,8 @@ export class Collector {
         defaults,
       );
       const head = JSON.stringify(header);
-      chunks.push(Buffer.from(`${head.slice(0, -1)},"body":${body.json}}\n`));
+      // Three buffers, not one string: joining them first would copy the whole body once more on the heap.
+      chunks.push(Buffer.from(`${head.slice(0, -1)},"body":`), Buffer.from(body.json), LINE_END);
       record = { ...header, body: body.value };
     }
     if (rejectLines.length > 0) chunks.push(Buffer.from(rejectLines.join('')));
