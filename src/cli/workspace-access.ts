@@ -262,7 +262,9 @@ class DirectAccess implements WorkspaceAccess {
     const recorded = await loadConsentDecisions(this.store, this.paths.data, decisions);
     await this.store.consent.applyDefaults(this.config.consent.default);
     await (await this.resolution()).run();
-    await this.audit('consent.change', await consentAuditTarget(this.store, decisions[0]!.identifier), {
+    const { identifiers } = await this.privacyOf();
+    const target = await consentAuditTarget(this.store, decisions[0]!.identifier, identifiers);
+    await this.audit('consent.change', target, {
       purposes: Object.fromEntries(decisions.map((decision) => [decision.purpose, decision.granted])),
     });
     return { recorded };
