@@ -174,7 +174,17 @@ describe.skipIf(!isBuilt)('refinery import seals personal values (CLI, needs the
   it("finds the person's imported customer record and order line for an access request", async () => {
     // The bundle's content, opened, is checked over the API (test/imports/): a person known only from imports
     // is not in the identity graph, so the bundle downloaded later by request id no longer names them.
-    const access = await cli(['privacy', 'request', 'access', '--user-id', 'c-ada', '--json']);
+    // The bundle goes to the test's temp folder, not the working directory the tests run in.
+    const access = await cli([
+      'privacy',
+      'request',
+      'access',
+      '--user-id',
+      'c-ada',
+      '--out',
+      join(temp, 'bundle'),
+      '--json',
+    ]);
     expect(access.code, access.stderr).toBe(0);
     expect(JSON.parse(access.stdout).request.result.parts).toMatchObject({ customers: 1, orders: 1 });
   });
