@@ -13,7 +13,8 @@ import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js'
 import { MIGRATION_DEFAULTS } from '../../src/store/consent-types.js';
 import type { ImportTarget } from '../../src/store/import-types.js';
 import { QUERYABLE_RELATIONS } from '../../src/store/public-relations.js';
-import type { WalRecord } from '../../src/store/wal-format.js';
+import { type DamagedLineInput, damagedLineId } from '../../src/store/store.js';
+import type { DamagedLineStatusRecord, WalRecord } from '../../src/store/wal-format.js';
 import {
   type ClickHouseCluster,
   hasClickHouse,
@@ -102,6 +103,23 @@ function personLines(i: number, round: number): WalRecord[] {
   ];
 }
 
+/** Log lines the loader set aside in a person's segment: one torn, one with a changed checksum. */
+function damagedLines(i: number): DamagedLineInput[] {
+  return [
+    { lineNo: 90, damage: 'not_json', reason: 'torn line', raw: Buffer.from(`{"k":"q","rid":"r-${i}",`) },
+    {
+      lineNo: 91,
+      damage: 'checksum_mismatch',
+      reason: 'checksum does not match',
+      raw: Buffer.from(`{"k":"r","message_id":"x-${i}","#":"00000000"}`),
+    },
+  ];
+}
+
+function damagedDecision(ids: string[], status: 'replayed' | 'discarded'): DamagedLineStatusRecord {
+  return { k: 'd', ids, status, at: '2026-03-02T11:00:00.000Z', by: 'ops' };
+}
+
 /** Collectors' streams: rows keyed by stream (rejects, loader state) land on both shards. */
 function streamOf(i: number): string {
   return `stream-${i % 4}`;
@@ -139,23 +157,28 @@ if (hasClickHouse) {
       second = await ClickHouseStore.open({ url: through(cluster.nodes[1]!.httpPort) });
       nodes = first.connection.cluster!.nodes;
 
-      const load = (stream: string, records: readonly WalRecord[]) =>
+      const load = (stream: string, records: readonly WalRecord[], damaged: DamagedLineInput[] = []) =>
         first.events.loadBatch({
           stream,
           sequence: ++segments,
           file: writeSegment(dir, `segment-${segments}.ndjson`, records),
           dedupeWindowHours: 24,
+          damaged,
         });
       // One segment per person and stream: several parts per table on each shard, rows on both shards.
       // Identity resolution after each one: every save leaves a row in the change log.
       for (const i of PEOPLE) {
-        await load(streamOf(i), personLines(i, 1));
+        await load(streamOf(i), personLines(i, 1), damagedLines(i));
         await new IdentityResolution(first, DEFAULT_IDENTITY_RULES).run();
       }
       await load('stream-1', [
         statusRecord(['held-1-1', 'held-1-2'], 'replayed', '2026-03-02T11:00:00.000Z'),
+        damagedDecision([damagedLineId(streamOf(1), 1, 90), damagedLineId(streamOf(2), 2, 90)], 'replayed'),
       ]);
-      await load('stream-2', [statusRecord(['held-1-3'], 'discarded', '2026-03-02T11:00:00.000Z')]);
+      await load('stream-2', [
+        statusRecord(['held-1-3'], 'discarded', '2026-03-02T11:00:00.000Z'),
+        damagedDecision([damagedLineId(streamOf(3), 3, 91)], 'discarded'),
+      ]);
 
       for (const i of PEOPLE) {
         const hash = `hash-${i}`;
@@ -252,7 +275,7 @@ if (hasClickHouse) {
         }
       }
       // And life goes on: fresh parts next to the merged ones.
-      for (const i of PEOPLE) await load(streamOf(i), personLines(i, 2));
+      for (const i of PEOPLE) await load(streamOf(i), personLines(i, 2), damagedLines(i));
       await new IdentityResolution(first, DEFAULT_IDENTITY_RULES).run();
     }, 240_000);
 
@@ -380,6 +403,20 @@ if (hasClickHouse) {
         await read('imports.history', () => s.imports.history(10));
 
         const keyRows = await read('keys.list', () => s.keys.list());
+        const damaged = await read('events.listDamagedLines', () =>
+          s.events.listDamagedLines({}, { limit: 100, withRaw: true }),
+        );
+        await read('events.listDamagedLines held', () =>
+          s.events.listDamagedLines({ status: 'held' }, { limit: 5, offset: 2 }),
+        );
+        await read('events.listDamagedLines ids', () =>
+          s.events.listDamagedLines(
+            { ids: [damagedLineId(streamOf(1), 1, 90), damagedLineId(streamOf(5), 5, 91)] },
+            { limit: 5 },
+          ),
+        );
+        const damagedCounts = await read('events.countDamagedLines', () => s.events.countDamagedLines());
+
         await read('keys.findByHash', () => s.keys.findByHash(keyHashes[3]!));
         await read('metadata.get', () => s.metadata.get('setting-5'));
 
@@ -389,6 +426,12 @@ if (hasClickHouse) {
         expect(held?.length).toBeGreaterThan(0);
         expect(graph?.persons.length).toBeGreaterThan(0);
         expect(keyRows?.length).toBeGreaterThan(0);
+        // Two set-aside lines per person's first-round segment and two per second-round one (u7's erased
+        // ones aside), three of them decided, each counted once whatever shard holds it.
+        expect(damaged?.length).toBeGreaterThan(0);
+        expect(new Set(damaged?.map((line) => line.id)).size).toBe(damaged?.length);
+        expect(damagedCounts?.find((c) => c.status === 'replayed')?.count).toBe(2);
+        expect(damagedCounts?.find((c) => c.status === 'discarded')?.count).toBe(1);
       });
 
       it(`reads every public relation through the ${entry} node, sorted and limited`, async () => {
