@@ -33,6 +33,7 @@ const BODIES = {
     '{"userId":"row-a","event":"First","messageId":"dup-row","properties":{"n":1,"nested":{"x":1,"x":2},"n":2},' +
     '"context":{"locale":"fr"},"context":{"locale":"de","page":{"path":"/a","path":"/b"}},"event":"Second","userId":"row-b"}',
   bigId: '{"userId":12345678901234567890,"event":"Big Id","messageId":"big-id"}',
+  floatId: '{"anonymousId":1e3,"event":"Float Id","messageId":"float-id"}',
   erasedLast: '{"userId":"other","userId":"gone","event":"Erased Last","messageId":"erased-last"}',
   erasedFirst: '{"userId":"gone","userId":"other","event":"Erased First","messageId":"erased-first"}',
   violationLast:
@@ -92,6 +93,7 @@ beforeAll(async () => {
     twiceTraits: '/v1/identify',
     everywhere: '/v1/track',
     bigId: '/v1/track',
+    floatId: '/v1/track',
     erasedLast: '/v1/track',
     erasedFirst: '/v1/track',
     violationLast: '/v1/track',
@@ -136,6 +138,8 @@ describe('what is checked is what is stored', () => {
   it('stores a numeric id as the number JavaScript read, not as the digits sent', async () => {
     const row = await storedRow('big-id');
     expect(row.user_id).toBe(String(JSON.parse(BODIES.bigId).userId));
+    // Read as a float by DuckDB, 1e3 would become "1000.0"; the checks saw 1000.
+    expect((await storedRow('float-id')).anonymous_id).toBe(String(JSON.parse(BODIES.floatId).anonymousId));
   });
 
   it('stores the userId the suppression list checked, whichever of two userIds names an erased person', async () => {
