@@ -8,6 +8,7 @@ import {
   type CopySpec,
   CUSTOMERS_COPY,
   copyFromDuckDb,
+  DAMAGED_LINES_COPY,
   eventsCopy,
   IDENTITY_COPIES,
   IMPORT_LOG_COPY,
@@ -15,6 +16,7 @@ import {
   LOADER_STATE_COPY,
   METADATA_COPY,
   ORDER_LINES_COPY,
+  PRIVACY_REQUESTS_COPY,
   PRODUCTS_COPY,
   QUARANTINE_COPY,
   rejectedEventsCopy,
@@ -88,6 +90,8 @@ const TABLES: readonly TableCopy[] = [
   { spec: PRODUCTS_COPY, source: 'product_data' },
   { spec: QUARANTINE_COPY, source: 'quarantine_log' },
   { spec: CONTRACT_VIOLATIONS_COPY, source: 'contract_violation_log' },
+  { spec: DAMAGED_LINES_COPY, source: 'wal_damaged_lines' },
+  { spec: PRIVACY_REQUESTS_COPY, source: 'privacy_requests' },
   { spec: API_KEYS_COPY, source: 'api_keys' },
   { spec: METADATA_COPY, source: 'metadata' },
   ...IDENTITY_COPIES.map((spec) => ({ spec, source: spec.table })),
@@ -114,12 +118,16 @@ const CHECKS: readonly { relation: string; duckdb: string; clickhouse: string }[
   ].map((name) => ({ relation: name, duckdb: name, clickhouse: name })),
   { relation: 'api keys', duckdb: 'api_keys', clickhouse: 'api_keys FINAL' },
   { relation: 'metadata', duckdb: 'metadata', clickhouse: 'metadata FINAL' },
+  { relation: 'set-aside log lines', duckdb: 'wal_damaged_lines', clickhouse: 'wal_damaged_lines FINAL' },
+  { relation: 'privacy requests', duckdb: 'privacy_requests', clickhouse: 'privacy_requests FINAL' },
 ];
 
 /**
  * Copies a DuckDB workspace's data into ClickHouse: events (message ids kept), rejected events, API keys
  * (their hashes, so every key keeps working), metadata, the loader position per collector stream (so the
- * ClickHouse store loads only WAL segments DuckDB had not), imports with their rows and rejects. Rows are
+ * ClickHouse store loads only WAL segments DuckDB had not), imports with their rows (sealed values and email
+ * hashes as they are) and rejects, held events, the identity graph and consent, set-aside log lines and
+ * data-subject requests. Rows are
  * streamed in chunks; every target table is a ReplacingMergeTree read through FINAL, so running it twice
  * doubles nothing. Ends with a count check per relation, in the report.
  */

@@ -8,6 +8,9 @@ import { type MigrateReport, migrateWorkspace } from '../../src/migrate/migrate-
 import { switchStoreUrl } from '../../src/migrate/switch-store.js';
 import { type RunningServer, startServer } from '../../src/runtime/server-runtime.js';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
+import type { PrivacyRequestRow } from '../../src/store/privacy-types.js';
+import type { DamagedLineInput, DamagedLineRow } from '../../src/store/store.js';
+import type { WalRecord } from '../../src/store/wal-format.js';
 import { isBuilt, runCli } from '../helpers/cli-process.js';
 import { type ClickHouseProcess, hasClickHouse, startClickHouse } from '../helpers/clickhouse-server.js';
 import { basicAuth, startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
@@ -26,11 +29,12 @@ const COMPARED = [
   'SELECT import_id, file, target, rows_read, imported, rejected, skipped, replaced, mapping FROM imports ORDER BY import_id',
 ];
 
-const ORDERS = `order_id,line_number,ordered_at,customer_id,product_id,quantity,unit_price,coupon
-o1,1,2026-01-05 10:00:00,c1,p1,2,9.5,WINTER
-o1,2,2026-01-05 10:00:00,c1,p2,1,120.25,
-o2,1,2026-01-06 11:00:00,c2,p1,1,9.5,
-o3,1,not a date,c3,p1,1,9.5,
+const ORDERS = `order_id,line_number,ordered_at,customer_id,email,product_id,quantity,unit_price,coupon
+o1,1,2026-01-05 10:00:00,c1,ann@example.com,p1,2,9.5,WINTER
+o1,2,2026-01-05 10:00:00,c1,ann@example.com,p2,1,120.25,
+o2,1,2026-01-06 11:00:00,c2,,p1,1,9.5,
+o3,1,not a date,c3,,p1,1,9.5,
+o4,1,2026-01-07 09:00:00,,guest@example.com,p2,1,120.25,
 `;
 const CUSTOMERS = `customer_id,email,first_name,last_name,created_at
 c1,ann@example.com,Ann,Lee,2025-12-01
@@ -47,6 +51,8 @@ describe.skipIf(!hasClickHouse)(
     let writeKey: string;
     let revokedKey: string;
     const before = new Map<string, unknown[]>();
+    let damagedBefore: DamagedLineRow[];
+    let requestsBefore: PrivacyRequestRow[];
     const closers: (() => Promise<void>)[] = [];
 
     beforeAll(async () => {
@@ -88,8 +94,41 @@ describe.skipIf(!hasClickHouse)(
         mkdirSync(server.paths.uploads, { recursive: true });
         const file = join(server.paths.uploads, name);
         writeFileSync(file, text);
-        await runImport(server.store, { file, target });
+        // Sealed as the server seals them, with each email's keyed hash beside.
+        await runImport(server.store, { file, target, privacy: server.privacy });
       }
+      // A collector the workspace had before set two lines of a segment aside, and someone discarded one.
+      const loadOld = (sequence: number, records: readonly WalRecord[], damaged: DamagedLineInput[] = []) => {
+        const file = join(server.paths.uploads, `old-${sequence}.ndjson`);
+        writeFileSync(file, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+        return server.store.events.loadBatch({
+          stream: 'old',
+          sequence,
+          file,
+          dedupeWindowHours: 24,
+          damaged,
+        });
+      };
+      await loadOld(
+        1,
+        [],
+        [
+          { lineNo: 4, damage: 'not_json', reason: 'torn line', raw: Buffer.from('{"k":"q","rid":') },
+          { lineNo: 9, damage: 'invalid_utf8', reason: 'not UTF-8', raw: Buffer.from([0x7b, 0xff, 0x7d]) },
+        ],
+      );
+      await loadOld(2, [
+        { k: 'd', ids: ['old.1.4'], status: 'discarded', at: '2026-03-02T11:00:00.000Z', by: 'ops' },
+      ]);
+      damagedBefore = await server.store.events.listDamagedLines({}, { limit: 10, withRaw: true });
+      const request = await server.app.inject({
+        method: 'POST',
+        url: '/v1/privacy/requests',
+        headers: { authorization: `Bearer ${workspace.adminKey}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({ kind: 'access', userId: 'u3', run: false }),
+      });
+      expect(request.statusCode, request.body).toBe(201);
+      requestsBefore = await server.store.privacy.list({ limit: 10 });
       for (const sql of COMPARED) before.set(sql, (await server.store.readOnlyQuery(sql, QUERY)).rows);
     }, 60_000);
 
@@ -118,17 +157,26 @@ describe.skipIf(!hasClickHouse)(
       });
       expect(first.ok).toBe(true);
       expect(progress.at(-1)).toBe(1);
-      expect(first.copied).toMatchObject({ event_log: 120, reject_log: 3, api_keys: 3, loader_state: 1 });
+      expect(first.copied).toMatchObject({
+        event_log: 120,
+        reject_log: 3,
+        api_keys: 3,
+        loader_state: 2,
+        wal_damaged_lines: 2,
+        privacy_requests: 1,
+      });
       const counts = Object.fromEntries(first.checks.map((check) => [check.relation, check.target]));
       expect(counts).toMatchObject({
         events: 120,
         rejected_events: 3,
-        orders: 3,
+        orders: 4,
         customers: 2,
         imports: 2,
         import_rejects: 1,
         'api keys': 3,
-        'loader positions': 1,
+        'loader positions': 2,
+        'set-aside log lines': 2,
+        'privacy requests': 1,
       });
 
       let second: MigrateReport;
@@ -164,6 +212,31 @@ describe.skipIf(!hasClickHouse)(
         expect((await store.readOnlyQuery(sql, QUERY)).rows, sql).toEqual(before.get(sql));
       }
       expect(await store.events.count()).toBe(120);
+      // Set-aside lines keep their bytes and decisions; requests their subject hashes, dates and status.
+      const sameLine = ({ foundAt: _found, statusAt, ...line }: DamagedLineRow) => ({
+        ...line,
+        decided: statusAt !== null,
+      });
+      const damaged = await store.events.listDamagedLines({}, { limit: 10, withRaw: true });
+      expect(damaged.map(sameLine)).toEqual(damagedBefore.map(sameLine));
+      expect(damaged.find((line) => line.id === 'old.1.4')?.status).toBe('discarded');
+      expect(await store.privacy.list({ limit: 10 })).toEqual(requestsBefore);
+      // Imported emails keep their keyed hash beside the sealed value: an erasure by email still finds them.
+      const privacy = workspace.server.privacy;
+      const hashes = await store.connection.json(
+        `SELECT customer_id, email_hash FROM customer_data FINAL ORDER BY customer_id`,
+      );
+      expect(hashes.data).toEqual([
+        { customer_id: 'c1', email_hash: privacy.identifiers.email('ann@example.com') },
+        { customer_id: 'c2', email_hash: privacy.identifiers.email('bob@example.com') },
+      ]);
+      const guest = await store.connection.json(
+        `SELECT email_hash FROM order_line_data FINAL WHERE order_id = 'o4'`,
+      );
+      expect(guest.data).toEqual([{ email_hash: privacy.identifiers.email('guest@example.com') }]);
+      expect(JSON.stringify(await store.readOnlyQuery('SELECT * FROM customers', QUERY))).not.toContain(
+        'ann@example.com',
+      );
     });
 
     it('serves the migrated workspace from ClickHouse: old keys work, the WAL is not loaded again', async () => {

@@ -295,6 +295,44 @@ export const CONTRACT_VIOLATIONS_COPY: CopySpec = {
   ],
 };
 
+/**
+ * Log lines the loader set aside, with their decisions: a decided line's version is its decision's time in
+ * milliseconds, as the loader writes it, so a decision taken later on ClickHouse still outranks the copy.
+ */
+export const DAMAGED_LINES_COPY: CopySpec = {
+  table: 'wal_damaged_lines',
+  from: 'wal_damaged_lines',
+  columns: [
+    ...['id', 'stream', 'load_seq', 'line_no', 'damage', 'reason', 'bytes', 'raw'].map(plain),
+    time('found_at'),
+    plain('status'),
+    time('status_at'),
+    plain('status_by'),
+    fixed('version', 'CASE WHEN status_at IS NULL THEN 0 ELSE epoch_ms(status_at) END'),
+  ],
+};
+
+/**
+ * Data-subject requests (subjects as keyed hashes and a masked form, as stored). ClickHouse versions a request's
+ * changes by the clock in microseconds, a closed one a step above its open one (see ClickHouse's privacy store).
+ */
+export const PRIVACY_REQUESTS_COPY: CopySpec = {
+  table: 'privacy_requests',
+  from: 'privacy_requests',
+  columns: [
+    ...['id', 'kind', 'subject', 'subject_hashes', 'person_id', 'purpose', 'status'].map(plain),
+    millis('received_ms', 'received_at'),
+    millis('due_ms', 'due_at'),
+    millis('completed_ms', 'completed_at'),
+    plain('actor'),
+    jsonText('result'),
+    fixed(
+      'version',
+      "epoch_ms(coalesce(completed_at, received_at)) * 1000 + CASE WHEN status = 'open' THEN 0 ELSE 1 END",
+    ),
+  ],
+};
+
 export const API_KEYS_COPY: CopySpec = {
   table: 'api_keys',
   from: 'api_keys',
