@@ -178,6 +178,12 @@ export class Collector {
       privacy !== undefined &&
       batchContext !== undefined &&
       privacy.suppression.isSuppressed({ context: batchContext });
+    const last: {
+      ip: string | null | undefined;
+      policyIp: string | null;
+      userAgent: string | undefined;
+      agent: number | undefined;
+    } = { ip: undefined, policyIp: null, userAgent: undefined, agent: undefined };
     for (let index = 0; index < messages.length; index++) {
       const raw = messages[index];
       const path = impliedType ? 'body' : `batch[${index}]`;
@@ -208,15 +214,22 @@ export class Collector {
         if (personal && messageSubject(own) === undefined) throw subjectlessPersonalData(path);
         if (message.extra) extraOf.push(index);
         const context = message.context;
+        // The messages of one request mostly come from one client: the last IP and agent are tried first.
         const clientIp = typeof context?.ip === 'string' ? context.ip : facts.ip;
-        ipOf[index] = applyIpPolicy(clientIp, collect.ip);
+        if (clientIp !== last.ip) {
+          last.ip = clientIp;
+          last.policyIp = applyIpPolicy(clientIp, collect.ip);
+        }
+        ipOf[index] = last.policyIp;
         const userAgent = typeof context?.userAgent === 'string' ? context.userAgent : facts.userAgent;
         if (userAgent) {
-          let position = agentIndex.get(userAgent);
+          let position = userAgent === last.userAgent ? last.agent : agentIndex.get(userAgent);
           if (position === undefined) {
             position = agents.push(this.parts.userAgents.parse(userAgent)) - 1;
             agentIndex.set(userAgent, position);
           }
+          last.userAgent = userAgent;
+          last.agent = position;
           agentOf[index] = position;
         }
         let held = false;
