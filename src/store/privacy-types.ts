@@ -109,7 +109,7 @@ export interface PrivacyRepository {
   personRecords(target: ErasureTarget): Promise<PersonRecords>;
   /**
    * Deletes every row about the person (events, rejects, held events and their violations, identity rows,
-   * consent records, import rows) and makes the deletion physical on disk.
+   * consent records, import rows, set-aside log lines naming them) and makes the deletion physical on disk.
    */
   erase(target: ErasureTarget, options?: ErasureOptions): Promise<ErasureReport>;
   /**

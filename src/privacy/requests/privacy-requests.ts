@@ -234,6 +234,8 @@ export class PrivacyRequests {
     const subjects: Subject[] = [
       ...target.userIds.map((value): Subject => ({ type: 'user_id', value })),
       ...target.anonymousIds.map((value): Subject => ({ type: 'anonymous_id', value })),
+      // An imported order line known only by its email was sealed for the subject its email's keyed hash names.
+      ...target.emailHashes.map((value): Subject => ({ type: 'anonymous_id', value })),
     ];
     const keysShredded = vault ? await vault.shred(subjects) : 0;
     await this.deps.reloadIdentities?.();

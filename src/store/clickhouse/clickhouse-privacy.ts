@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { damagedLineMentions, damagedLineNeedles } from '../damaged-line-erasure.js';
 import type { Migration } from '../migration.js';
 import type {
   ErasureOptions,
@@ -28,6 +29,12 @@ export const CLICKHOUSE_PRIVACY_MIGRATION: Migration = {
 };
 
 const FINAL_READ = { optimize_move_to_prewhere: 0 } as const;
+
+/** The columns of the public `customers` and `orders` views, read from their tables for the access bundle. */
+const CUSTOMER_COLUMNS = `customer_id, email, phone, first_name, last_name, name, city, postal_code, country,
+  created_at, extra, import_id, imported_at`;
+const ORDER_COLUMNS = `order_id, line_number, ordered_at, customer_id, email, channel, store, product_id,
+  product_name, category, quantity, unit_price, amount, currency, country, status, extra, import_id, imported_at`;
 
 /**
  * Ids are never written into SQL text here: ClickHouse keeps mutation commands on disk (`mutation_*.txt`) and may
@@ -119,11 +126,15 @@ export class ClickHousePrivacy implements PrivacyRepository {
           `SELECT * FROM consent_log WHERE hex(MD5(identifier)) IN ${hashList(target.identifierKeys)}`,
         )
       : [];
+    // The tables, not the views: the keyed email hash is a column of the tables only.
     const customers = await this.db.rows(
-      `SELECT * FROM customers WHERE ${importMatch(target)} ORDER BY customer_id`,
+      `SELECT * FROM ${finalRead('customer_data', CUSTOMER_COLUMNS, importMatch(target))} ORDER BY customer_id`,
+      FINAL_READ,
     );
     const orders = await this.db.rows(
-      `SELECT * FROM orders WHERE ${importMatch(target)} ORDER BY ordered_at, order_id, line_number`,
+      `SELECT * FROM ${finalRead('order_line_data', ORDER_COLUMNS, `deleted = 0 AND (${importMatch(target)})`)}
+       ORDER BY ordered_at, order_id, line_number`,
+      FINAL_READ,
     );
     return {
       quarantined: quarantined.map((row) => ({
@@ -196,6 +207,10 @@ export class ClickHousePrivacy implements PrivacyRepository {
     );
     await remove('customer_data', importMatch(target));
     await remove('order_line_data', importMatch(target));
+    const damaged = await this.damagedLines(target);
+    for (let start = 0; start < damaged.length; start += 2000) {
+      await remove('wal_damaged_lines', `id IN ${textList(damaged.slice(start, start + 2000))}`);
+    }
     if (await this.hasTable('consent_log')) await remove('consent_log', `hex(MD5(identifier)) IN ${keys}`);
 
     // Saved identity changes are kept whole until applied; merging collapses them into their applied marker.
@@ -247,6 +262,19 @@ export class ClickHousePrivacy implements PrivacyRepository {
   private async quarantinedIds(target: ErasureTarget): Promise<string[]> {
     const rows = await this.db.rows('SELECT id, payload FROM quarantine_log');
     return [...new Set(rows.filter((row) => mentions(row.payload, target)).map((row) => String(row.id)))];
+  }
+
+  /**
+   * Set-aside log lines whose bytes name the person, matched here (they are stored as base64, see
+   * `damagedLineNeedles`); their ids (`<stream>.<segment>.<line>`) name no one. Every version is read, not only
+   * the newest: the bytes are the same in each.
+   */
+  private async damagedLines(target: ErasureTarget): Promise<string[]> {
+    const needles = damagedLineNeedles(target);
+    if (needles.length === 0) return [];
+    const rows = await this.db.rows('SELECT id, raw FROM wal_damaged_lines');
+    const named = rows.filter((row) => damagedLineMentions(String(row.raw), needles));
+    return [...new Set(named.map((row) => String(row.id)))];
   }
 
   /** Keys (as `key` computes them) of rows whose `text` column names the person, scanned here. */
@@ -306,9 +334,14 @@ export async function hasRows(db: ClickHouseConnection, table: string, where: st
   return Number(rows[0]?.n ?? 0) > 0;
 }
 
-/** Import rows of the person: their user id as the customer id, or one of their emails known in clear. */
+/**
+ * Import rows of the person: their user id as the customer id, the keyed hash kept beside a sealed email (an
+ * order line known only by its email), or an email an older import stored in clear. Hashes compared by MD5 like
+ * ids, so the keyed email hashes stay out of mutation files too.
+ */
 function importMatch(target: ErasureTarget): string {
   return `hex(MD5(ifNull(customer_id, ''))) IN ${hashList(target.userIds)}
+    OR hex(MD5(ifNull(email_hash, ''))) IN ${hashList(target.emailHashes)}
     OR hex(MD5(lower(hex(SHA256(lower(ifNull(email, ''))))))) IN ${hashList(target.emailDigests)}`;
 }
 

@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { damagedLineMentions, damagedLineNeedles } from '../damaged-line-erasure.js';
 import type { Migration } from '../migration.js';
 import type {
   ErasureReport,
@@ -34,7 +35,14 @@ const listValue = (param: string) => `json_transform(${param}::JSON, '["VARCHAR"
 const mentions = (text: string) =>
   `coalesce(len([n FOR n IN ${listValue('$6')} IF contains(ifnull(${text}, ''), n)]), 0) > 0`;
 
-/** Tables an erasure may delete from, and how a row of each names the person. $1…$7: see `targetParams`. */
+/**
+ * Import rows of the person: their user id as the customer id, the keyed hash kept beside a sealed email (an
+ * order line known only by its email), or an email an older import stored in clear.
+ */
+const IMPORT_MATCH = `customer_id IN ${list('$1')} OR email_hash IN ${list('$8')}
+  OR sha256(lower(trim(email))) IN ${list('$7')}`;
+
+/** Tables an erasure may delete from, and how a row of each names the person. $1…$9: see `targetParams`. */
 const ERASE_STATEMENTS: readonly { table: string; where: string }[] = [
   {
     table: 'event_log',
@@ -53,19 +61,15 @@ const ERASE_STATEMENTS: readonly { table: string; where: string }[] = [
     where: `person_id IN ${list('$5')} OR held_by IN ${list('$5')}
       OR identifier_type || ':' || identifier_value IN ${list('$4')}`,
   },
-  {
-    table: 'customer_data',
-    where: `customer_id IN ${list('$1')} OR sha256(lower(trim(email))) IN ${list('$7')}`,
-  },
-  {
-    table: 'order_line_data',
-    where: `customer_id IN ${list('$1')} OR sha256(lower(trim(email))) IN ${list('$7')}`,
-  },
+  { table: 'customer_data', where: IMPORT_MATCH },
+  { table: 'order_line_data', where: IMPORT_MATCH },
+  { table: 'wal_damaged_lines', where: `id IN ${list('$9')}` },
   { table: 'import_reject_log', where: `${mentions('"row"')}` },
   { table: 'consent_log', where: `identifier IN ${list('$4')}` },
 ];
 
-function targetParams(target: ErasureTarget): SqlParam[] {
+/** `damagedIds`: the set-aside log lines that name the person (matched in this process, see `damagedLineNeedles`). */
+function targetParams(target: ErasureTarget, damagedIds: readonly string[] = []): SqlParam[] {
   return [
     JSON.stringify(target.userIds),
     JSON.stringify(target.anonymousIds),
@@ -74,6 +78,8 @@ function targetParams(target: ErasureTarget): SqlParam[] {
     JSON.stringify(target.personIds),
     JSON.stringify(target.needles.filter((needle) => needle.length > 0)),
     JSON.stringify(target.emailDigests),
+    JSON.stringify(target.emailHashes),
+    JSON.stringify(damagedIds),
   ];
 }
 
@@ -155,13 +161,10 @@ export class DuckDbPrivacy implements PrivacyRepository {
       ? await read(`SELECT * FROM consent_log WHERE identifier IN ${list('$4')}`)
       : [];
     const customers = await read(
-      `SELECT * EXCLUDE (extra), extra FROM customer_data
-       WHERE customer_id IN ${list('$1')} OR sha256(lower(trim(email))) IN ${list('$7')} ORDER BY customer_id`,
+      `SELECT * EXCLUDE (extra), extra FROM customer_data WHERE ${IMPORT_MATCH} ORDER BY customer_id`,
     );
     const orders = await read(
-      `SELECT * FROM order_line_data
-       WHERE customer_id IN ${list('$1')} OR sha256(lower(trim(email))) IN ${list('$7')}
-       ORDER BY ordered_at, order_id, line_number`,
+      `SELECT * FROM order_line_data WHERE ${IMPORT_MATCH} ORDER BY ordered_at, order_id, line_number`,
     );
     return {
       quarantined: quarantined.map((row) => ({
@@ -213,11 +216,14 @@ export class DuckDbPrivacy implements PrivacyRepository {
 
   /** One transaction: every row about the person goes, or none does. */
   private async deleteRows(c: DuckDBConnection, target: ErasureTarget): Promise<Record<string, number>> {
-    const params = targetParams(target);
     const tables = new Set(
       rowsOf<{ name: string }>(
         await readOn(c, "SELECT table_name AS name FROM duckdb_tables() WHERE schema_name = 'main'"),
       ).map((row) => row.name),
+    );
+    const params = targetParams(
+      target,
+      tables.has('wal_damaged_lines') ? await damagedLinesOf(c, target) : [],
     );
     const deleted: Record<string, number> = {};
     await runOn(c, 'BEGIN TRANSACTION');
@@ -254,6 +260,14 @@ export class DuckDbPrivacy implements PrivacyRepository {
     );
     return rows.length > 0;
   }
+}
+
+/** Ids of the set-aside log lines whose bytes name the person (a handful at most: lines are set aside rarely). */
+async function damagedLinesOf(c: DuckDBConnection, target: ErasureTarget): Promise<string[]> {
+  const needles = damagedLineNeedles(target);
+  if (needles.length === 0) return [];
+  const rows = rowsOf<{ id: string; raw: string }>(await readOn(c, 'SELECT id, raw FROM wal_damaged_lines'));
+  return rows.filter((row) => damagedLineMentions(row.raw, needles)).map((row) => row.id);
 }
 
 /**
