@@ -31,7 +31,7 @@ const SINGLE_ROUTES: Record<string, EventType> = {
 };
 const BATCH_PATHS = ['/v1/batch', '/v1/b', '/v1/import', '/beacon/v1/batch'];
 // A batch body as read before validation, for its handler.
-const batchBodies = new WeakMap<FastifyRequest, BatchBody>();
+const batchBodies = new WeakMap<FastifyRequest, BatchBody & { readonly source: string }>();
 
 const acceptedSchema = {
   type: 'object',
@@ -113,8 +113,14 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectRouteDe
         // A lone surrogate refuses its message (the others are stored), or the request in a batch-level field.
         config: { checksUnicodeItself: true },
         // Before the schema, so a batch-level field holding a lone surrogate is named as such.
+        // The write key is checked first (it may ride in the body, which is parsed by now), so a request without
+        // a valid key learns nothing about how its body would have been judged.
         preValidation: async (request) => {
-          batchBodies.set(request, readBatchBody(request.body, limits, request.mayHoldLoneSurrogate ?? true));
+          const source = (await authenticateWriteKey(request, deps.keys)).source ?? 'default';
+          batchBodies.set(request, {
+            source,
+            ...readBatchBody(request.body, limits, request.mayHoldLoneSurrogate ?? true),
+          });
         },
         schema: {
           tags: ['collect'],
@@ -136,8 +142,7 @@ export function registerCollectRoutes(app: FastifyInstance, deps: CollectRouteDe
         },
       },
       async (request, reply) => {
-        const source = (await authenticateWriteKey(request, deps.keys)).source ?? 'default';
-        const { messages, defaults } = batchBodies.get(request)!;
+        const { source, messages, defaults } = batchBodies.get(request)!;
         const report = await deps.collector.accept(messages, undefined, factsOf(request, source), defaults);
         return answer(reply, report, false);
       },
