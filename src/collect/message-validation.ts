@@ -118,6 +118,7 @@ function readId(value: unknown, field: string): string | null {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string') throw invalid(field, 'must be a string');
   if (value.length > MAX_ID_LENGTH) throw invalid(field, `must be at most ${MAX_ID_LENGTH} characters`);
+  assertNoLeadingByteOrderMark(value, field);
   return value;
 }
 
@@ -125,7 +126,17 @@ function readText(value: unknown, field: string, maxLength: number): string | nu
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string') throw invalid(field, 'must be a string');
   if (value.length > maxLength) throw invalid(field, `must be at most ${maxLength} characters`);
+  assertNoLeadingByteOrderMark(value, field);
   return value;
+}
+
+// DuckDB's JSON reader drops a U+FEFF that opens a string it extracts ("\ufeffbob" is stored as "bob"), so an id
+// or name starting with one would be checked as one value (suppression, contracts, identity) and stored as another.
+// No SDK sends one; refusing it keeps what is checked and what is stored the same.
+function assertNoLeadingByteOrderMark(value: string, field: string): void {
+  if (value.charCodeAt(0) === 0xfeff) {
+    throw invalid(field, 'must not begin with a byte-order mark (U+FEFF), which some readers drop');
+  }
 }
 
 function readTime(value: unknown, field: string): number | undefined {
