@@ -58,7 +58,8 @@ describe.skipIf(!hasClickHouse)(
     beforeAll(async () => {
       clickHouse = await startClickHouse();
       url = `clickhouse://127.0.0.1:${clickHouse.httpPort}/migrated`;
-      workspace = await startTestWorkspace();
+      // A DuckDB workspace whatever REFINERY_TEST_STORE says: migrate copies DuckDB into ClickHouse.
+      workspace = await startTestWorkspace({ engine: 'duckdb' });
       dir = workspace.dir;
       writeKey = workspace.writeKey;
       const server = workspace.server;
