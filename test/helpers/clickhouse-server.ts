@@ -46,8 +46,10 @@ export interface ClickHouseProcess {
   /** Holds config.xml, users.xml, data/, tmp/, user_files/ and log/. */
   dir: string;
   /**
-   * Read-only user: profile readonly=1, max_execution_time 30 s, max_memory_usage 512 MiB, at most 1M rows or
-   * 1 GiB per answer (then cut), loopback only. Test workspaces run user SQL as this user.
+   * Read-only user: profile readonly=1, max_execution_time 30 s, max_memory_usage 1 GiB (the default
+   * `limits.queryMaxMemory`) over at most 2 threads (a FINAL read merges every part at once and each holds buffers
+   * of its own, so a table of many small parts costs memory by itself), at most 1M rows or 1 GiB per answer (then
+   * cut), loopback only. Test workspaces run user SQL as this user.
    */
   readerUser: string;
   readerPassword: string;
@@ -197,7 +199,7 @@ function usersXml(readerUser: string, readerPassword: string, readerDatabases: s
     <default><max_memory_usage>4000000000</max_memory_usage><poll_interval>1</poll_interval></default>
     <!-- The query user's profile (Refinery's store.url ?queryUser=): read-only (no writes, SET or table
          functions; settings cannot be sent), and the limits a query runs under, since none can be sent. -->
-    <readonly><readonly>1</readonly><max_execution_time>30</max_execution_time><max_memory_usage>536870912</max_memory_usage><max_result_rows>1000000</max_result_rows><max_result_bytes>1073741824</max_result_bytes><result_overflow_mode>break</result_overflow_mode></readonly>
+    <readonly><readonly>1</readonly><max_execution_time>30</max_execution_time><max_memory_usage>1073741824</max_memory_usage><max_threads>2</max_threads><max_result_rows>1000000</max_result_rows><max_result_bytes>1073741824</max_result_bytes><result_overflow_mode>break</result_overflow_mode></readonly>
   </profiles>
   <users>
     <default><password></password>${loopback}<profile>default</profile><quota>default</quota></default>

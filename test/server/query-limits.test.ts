@@ -44,10 +44,10 @@ describe.each(engines)('the query API on %s keeps one query from taking the serv
             'SELECT len(list(range)) AS n FROM range(300000000)',
             'SELECT sum(len(repeat(range::VARCHAR, 2000000000))) AS n FROM range(10)',
           ]
-        : // As the test server's query user, whose profile allows 512 MiB.
+        : // As the test server's query user, whose profile allows 1 GiB.
           [
-            'SELECT length(range(100000000)) AS n',
-            "SELECT length(arrayStringConcat(arrayMap(x -> 'xxxxxxxxxx', range(60000000)))) AS n",
+            'SELECT length(arrayConcat(range(100000000), range(100000000))) AS n',
+            "SELECT length(arrayStringConcat(arrayMap(x -> 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', range(100000000)))) AS n",
           ];
     for (const sql of statements) {
       const before = process.memoryUsage.rss();
