@@ -130,8 +130,9 @@ function readText(value: unknown, field: string, maxLength: number): string | nu
   return value;
 }
 
-// DuckDB's JSON reader drops a U+FEFF that opens a string it extracts ("\ufeffbob" is stored as "bob"), so an id
-// or name starting with one would be checked as one value (suppression, contracts, identity) and stored as another.
+// DuckDB keeps a U+FEFF that opens a string, but its Node client drops it on every read (it decodes with a default
+// TextDecoder), so an id or name starting with one would be checked as one value (suppression, contracts, identity)
+// and read back as another ("\ufeffbob" as "bob").
 // No SDK sends one; refusing it keeps what is checked and what is stored the same.
 function assertNoLeadingByteOrderMark(value: string, field: string): void {
   if (value.charCodeAt(0) === 0xfeff) {

@@ -55,9 +55,10 @@ export interface ParsedAgent {
 }
 
 /**
- * The write-ahead log's line for one accepted request. The body is stored verbatim as the client sent it
- * (decompressed, line breaks turned to spaces), so acknowledging a request never re-serialises its events;
- * what only the collector knows rides along beside it. Messages the collector rejected are listed in `skip`
+ * The write-ahead log's line for one accepted request. The body is the request as the collector parsed and
+ * checked it, written back out (`JSON.stringify`), never the bytes received: every engine then reads the message
+ * the checks saw (duplicate keys, lone surrogates and odd numbers cannot mean one thing to JavaScript and another
+ * to an engine). What only the collector knows rides along beside it. Messages the collector rejected are listed in `skip`
  * and also written as `RejectRecord` lines.
  */
 export interface RequestRecord {
