@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PERSONAL_TRAITS } from '../../src/privacy/vault/personal-fields.js';
+import { SPEC_KEYS } from '../../src/store/wal-format.js';
 import { basicAuth, startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
 import {
   type GeneratedRequest,
@@ -132,27 +133,6 @@ function maskPersonal(value: unknown, names: ReadonlySet<string>, side: 'expecte
 const canonical = (value: unknown) => (value === undefined ? null : JSON.parse(JSON.stringify(value)));
 const isObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const SPEC_KEYS = new Set([
-  'type',
-  'messageId',
-  'userId',
-  'anonymousId',
-  'groupId',
-  'previousId',
-  'event',
-  'name',
-  'category',
-  'timestamp',
-  'originalTimestamp',
-  'sentAt',
-  'receivedAt',
-  'properties',
-  'traits',
-  'context',
-  'integrations',
-  'writeKey',
-]);
 
 function idText(value: unknown): string | null {
   if (typeof value === 'string') return value === '' ? null : value;
