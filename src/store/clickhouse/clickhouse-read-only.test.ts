@@ -63,7 +63,8 @@ describe.skipIf(!hasClickHouse)('user SQL on ClickHouse (needs clickhouse-server
     ["SELECT * FROM file('x.csv', 'CSV', 'a String')", 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
     ["SELECT * FROM url('http://127.0.0.1:1/', 'CSV', 'a String')", 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
     ['SELECT * FROM numbers(10)', 'REFINERY_ERR_QUERY_FORBIDDEN_FUNCTION'],
-    ['SELECT length(range(100000000)) AS n', 'REFINERY_ERR_QUERY_TOO_LARGE'],
+    // 1.6 GB of UInt64: past the test query user's 1 GiB profile.
+    ['SELECT length(arrayConcat(range(100000000), range(100000000))) AS n', 'REFINERY_ERR_QUERY_TOO_LARGE'],
   ])('has ClickHouse refuse %s for the read-only query user', async (sql, code) => {
     await expect(runClickHouseReadOnly(runner, sql, OPTIONS)).rejects.toMatchObject({ code });
     expect((await runClickHouseReadOnly(runner, 'SELECT count() AS n FROM t', OPTIONS)).rows).toEqual([
