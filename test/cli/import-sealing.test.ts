@@ -1,12 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptField } from '../../src/privacy/vault/field-envelope.js';
 import { loadMasterKey } from '../../src/privacy/vault/master-key.js';
 import { SubjectKeyVault } from '../../src/privacy/vault/subject-key-vault.js';
 import { isBuilt, runCli } from '../helpers/cli-process.js';
+import { duckDbFileText, filesUnder } from '../helpers/stored-text.js';
 
 /*
  * `refinery import` (no server: the CLI writes the workspace's store itself) seals imported personal values
@@ -61,33 +61,6 @@ const CLEAR_VALUES = [
 // Not personal: found where the personal values are not, or the search could see nothing.
 const CONTROLS = ['Controlville', 'tier-marker-5e1b', 'plan-marker-77aa'];
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
-/** Every row of every table of the workspace's DuckDB file, as text (no process has it open). */
-async function everyTable(file: string): Promise<string> {
-  const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
-  const connection = await instance.connect();
-  try {
-    const tables = await connection.runAndReadAll(
-      "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'",
-    );
-    let everything = '';
-    for (const [name] of tables.getRows()) {
-      const rows = await connection.runAndReadAll(`SELECT * FROM "${String(name)}"`);
-      everything += JSON.stringify(rows.getRowObjectsJson());
-    }
-    return everything;
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
-
 describe.skipIf(!isBuilt)('refinery import seals personal values (CLI, needs the build)', () => {
   const temp = mkdtempSync(join(tmpdir(), 'refinery-import-sealing-'));
   const dir = join(temp, 'workspace');
@@ -137,7 +110,7 @@ describe.skipIf(!isBuilt)('refinery import seals personal values (CLI, needs the
   });
 
   it('keeps no clear personal value in any table, and none in any file of the workspace', async () => {
-    const tables = await everyTable(join(dir, 'data', 'refinery.duckdb'));
+    const tables = await duckDbFileText(join(dir, 'data', 'refinery.duckdb'), { access_mode: 'READ_ONLY' });
     for (const control of CONTROLS) expect(tables).toContain(control);
     for (const value of CLEAR_VALUES) expect(tables, value).not.toContain(value);
     expect(tables).toContain('"email_hash":"h1:');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storedTableText, textUnder } from '../helpers/stored-text.js';
 import { basicAuth, startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
-import { everyStoredRow, filesText } from './canonical-store-dump.js';
 
 // What is checked is what is stored. JavaScript keeps the last of two duplicate keys and DuckDB the first, and
 // JavaScript reads 12345678901234567890 as 12345678901234567000: stored as received, such bodies put in the
@@ -109,7 +109,7 @@ beforeAll(async () => {
     expect(answer.statusCode, name).toBe(200);
     answers[name] = answer;
   }
-  walBeforeLoad = filesText(ws.server.paths.wal);
+  walBeforeLoad = textUnder(ws.server.paths.wal);
   await ws.drain();
 });
 
@@ -186,7 +186,7 @@ describe('what is checked is what is stored', () => {
   });
 
   it('leaves no clear personal value of a repeated key in any table (a non-personal value is there)', async () => {
-    const everything = await everyStoredRow(ws);
+    const everything = await storedTableText(ws);
     expect(everything).toContain('basic');
     for (const value of CLEAR_VALUES) expect(everything).not.toContain(value);
   });

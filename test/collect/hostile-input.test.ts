@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textUnder } from '../helpers/stored-text.js';
 import { basicAuth, startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
-import { filesText } from './canonical-store-dump.js';
 
 // Malformed and hostile bodies over a real socket, interleaved with valid traffic: every bad body gets a
 // 4xx JSON error, the server stays up, and every valid event sent alongside is stored.
@@ -172,7 +172,7 @@ describe('hostile and malformed input', () => {
     const response = await send('/v1/identify', JSON.stringify({ userId: ' ', traits: { email } }));
     expect(response.status).toBe(400);
     expect(response.json).toMatchObject({ code: 'REFINERY_ERR_MISSING_FIELD', field: 'body.userId' });
-    const wal = filesText(ws.server.paths.wal);
+    const wal = textUnder(ws.server.paths.wal);
     expect(wal).not.toContain(email);
     await ws.drain();
     expect(JSON.stringify(await ws.rows('SELECT * FROM events'))).not.toContain(email);

@@ -1,8 +1,6 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.js';
+import { storedTableText, textUnder } from '../helpers/stored-text.js';
 import { basicAuth, startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
 
 // Personal fields are sealed per person before anything is written: the write-ahead log, quarantine, reject
@@ -55,13 +53,6 @@ function get(url: string, key: string) {
   return ws.server.app.inject({ method: 'GET', url, headers: { authorization: basicAuth(key) } });
 }
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
 beforeAll(async () => {
   ws = await startTestWorkspace({
     // The loader waits, so the write-ahead log can be read as the collector wrote it.
@@ -104,9 +95,7 @@ beforeAll(async () => {
     post('/v1/identify', { userId: 'gone', traits: { name: 'Gone Person', plan: 'x' } }),
   ]);
   for (const answer of answers) expect(answer.statusCode).toBe(200);
-  walBeforeLoad = filesUnder(ws.server.paths.wal)
-    .map((file) => readFileSync(file, 'utf8'))
-    .join('\n');
+  walBeforeLoad = textUnder(ws.server.paths.wal);
   await ws.drain();
 });
 
@@ -186,54 +175,8 @@ describe('personal data at ingest', () => {
   });
 
   it('leaves no clear personal value in any table of the database (a non-personal value is there)', async () => {
-    const everything =
-      ws.server.store.engine === 'duckdb'
-        ? await duckDbTables()
-        : await clickHouseTables(ws.server.config.store.url);
+    const everything = await storedTableText(ws);
     expect(everything).toContain(CONTROL);
     for (const value of CLEAR_VALUES) expect(everything).not.toContain(value);
   });
 });
-
-/** Every row of every table in the DuckDB file, as text (the server is stopped first to read the file). */
-async function duckDbTables(): Promise<string> {
-  await ws.server.close();
-  const instance = await DuckDBInstance.create(ws.server.paths.databaseFile);
-  const connection = await instance.connect();
-  try {
-    const tables = await connection.runAndReadAll(
-      "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'",
-    );
-    let everything = '';
-    for (const [name] of tables.getRows()) {
-      const rows = await connection.runAndReadAll(`SELECT * FROM "${String(name)}"`);
-      everything += JSON.stringify(rows.getRowObjectsJson());
-    }
-    return everything;
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
-
-/** Every row of every table of the workspace's ClickHouse database, as text, read over its HTTP interface. */
-async function clickHouseTables(storeUrl: string): Promise<string> {
-  const url = new URL(storeUrl.replace(/^clickhouse:/, 'http:'));
-  const database = url.pathname.replace(/^\//, '');
-  const query = async (sql: string) => {
-    const response = await fetch(`http://${url.host}/?query=${encodeURIComponent(sql)}`);
-    expect(response.status).toBe(200);
-    return response.text();
-  };
-  const tables = (
-    await query(
-      `SELECT name FROM system.tables WHERE database = '${database}' AND engine NOT LIKE '%View%' FORMAT TSV`,
-    )
-  )
-    .split('\n')
-    .filter(Boolean);
-  let everything = '';
-  for (const table of tables)
-    everything += await query(`SELECT * FROM ${database}.${table} FORMAT JSONEachRow`);
-  return everything;
-}

@@ -1,8 +1,8 @@
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/access/api-keys.js';
 import { decryptField } from '../../src/privacy/vault/field-envelope.js';
 import { hasClickHouse } from '../helpers/clickhouse-server.js';
+import { storedTableText } from '../helpers/stored-text.js';
 import { basicAuth, startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
 
 /*
@@ -195,51 +195,8 @@ describe.each(engines)('imported personal values over the API on %s', (engine) =
   });
 
   it('keeps no clear personal value in any table of the store (a non-personal value is there)', async () => {
-    const everything = engine === 'duckdb' ? await duckDbTables(ws) : await clickHouseTables(ws);
+    const everything = await storedTableText(ws);
     for (const control of CONTROLS) expect(everything).toContain(control);
     for (const value of CLEAR_VALUES) expect(everything, value).not.toContain(value);
   });
 });
-
-/** Every row of every table in the DuckDB file, as text (the server is stopped first to read the file). */
-async function duckDbTables(ws: TestWorkspace): Promise<string> {
-  await ws.server.close();
-  const instance = await DuckDBInstance.create(ws.server.paths.databaseFile);
-  const connection = await instance.connect();
-  try {
-    const tables = await connection.runAndReadAll(
-      "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'",
-    );
-    let everything = '';
-    for (const [name] of tables.getRows()) {
-      const rows = await connection.runAndReadAll(`SELECT * FROM "${String(name)}"`);
-      everything += JSON.stringify(rows.getRowObjectsJson());
-    }
-    return everything;
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
-
-/** Every row of every table of the workspace's ClickHouse database, as text, over its HTTP interface. */
-async function clickHouseTables(ws: TestWorkspace): Promise<string> {
-  const url = new URL(ws.server.config.store.url.replace(/^clickhouse:/, 'http:'));
-  const database = url.pathname.replace(/^\//, '');
-  const query = async (sql: string) => {
-    const response = await fetch(`http://${url.host}/?query=${encodeURIComponent(sql)}`);
-    expect(response.status).toBe(200);
-    return response.text();
-  };
-  const tables = (
-    await query(
-      `SELECT name FROM system.tables WHERE database = '${database}' AND engine NOT LIKE '%View%' FORMAT TSV`,
-    )
-  )
-    .split('\n')
-    .filter(Boolean);
-  let everything = '';
-  for (const table of tables)
-    everything += await query(`SELECT * FROM ${database}.${table} FORMAT JSONEachRow`);
-  return everything;
-}

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasClickHouse } from '../helpers/clickhouse-server.js';
+import { storedTableText, textUnder } from '../helpers/stored-text.js';
 import { basicAuth, startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
-import { storedTableText, textUnder } from './stored-text.js';
 
 // Finding 6 of issue 11: identities carried unsalted SHA-256 of emails and phones, so anyone holding a table, a
 // log segment or an API answer could test a guessed address. Every hash the workspace keeps is now keyed.

@@ -9,8 +9,8 @@ import {
 import { suppressionListPath } from '../../src/privacy/vault/suppression-list.js';
 import type { Store } from '../../src/store/store.js';
 import { hasClickHouse } from '../helpers/clickhouse-server.js';
+import { storedTableText, textUnder } from '../helpers/stored-text.js';
 import { basicAuth, startTestWorkspace, type TestWorkspace } from '../helpers/test-workspace.js';
-import { storedTableText, textUnder } from './stored-text.js';
 
 // A workspace written before identifier hashes were keyed holds plain SHA-256 of emails and phones in its identity
 // tables, in identity lines of log segments not loaded yet, in privacy requests and in the suppression list.

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { TestWorkspace } from '../helpers/test-workspace.js';
+import type { TestWorkspace } from './test-workspace.js';
 
 /** Every file under a folder, recursively. */
 export function filesUnder(dir: string): string[] {
@@ -11,7 +11,10 @@ export function filesUnder(dir: string): string[] {
   });
 }
 
-/** The text of every file under a folder, concatenated (binary files included, read as latin1). */
+/**
+ * The text of every file under a folder, concatenated (binary files included, read as latin1: an ASCII value is
+ * found in it exactly where it would be in the UTF-8 text, since no UTF-8 sequence holds an ASCII byte).
+ */
 export function textUnder(dir: string): string {
   return filesUnder(dir)
     .map((file) => readFileSync(file).toString('latin1'))
@@ -30,7 +33,12 @@ export async function storedTableText(ws: TestWorkspace): Promise<string> {
 
 async function duckDbTables(ws: TestWorkspace): Promise<string> {
   await ws.server.close();
-  const instance = await DuckDBInstance.create(ws.server.paths.databaseFile);
+  return duckDbFileText(ws.server.paths.databaseFile);
+}
+
+/** Every row of every table of a DuckDB file no process has open, as text. */
+export async function duckDbFileText(file: string, options?: Record<string, string>): Promise<string> {
+  const instance = await DuckDBInstance.create(file, options);
   const connection = await instance.connect();
   try {
     const tables = await connection.runAndReadAll(
