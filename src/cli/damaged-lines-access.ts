@@ -9,7 +9,6 @@ import {
 import { type DamagedLineView, damagedLineView } from '../collect/wal/damaged-line-view.js';
 import { WriteAheadLog } from '../collect/wal/write-ahead-log.js';
 import { loadWorkspaceConfig, type WorkspaceConfig } from '../config/workspace-config.js';
-import { RefineryError } from '../core/errors.js';
 import { collectorStream } from '../runtime/collector-stream.js';
 import { findRunningServer, type ServerFile } from '../runtime/server-file.js';
 import { openStore } from '../store/open-store.js';
@@ -17,6 +16,7 @@ import type { Store } from '../store/store.js';
 import type { DamagedLineStatus } from '../store/wal-format.js';
 import { type WorkspacePaths, workspacePaths } from '../workspace/workspace-paths.js';
 import type { WorkspaceTarget } from './main.js';
+import { callServer } from './server-call.js';
 
 export interface DamagedLinePage {
   readonly items: readonly DamagedLineView[];
@@ -86,31 +86,8 @@ class ServerDamagedLines implements DamagedLinesAccess {
 
   async close() {}
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.server.url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.server.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (cause) {
-      throw new RefineryError(
-        'REFINERY_ERR_SERVER_UNREACHABLE',
-        `The server registered at ${this.server.url} (pid ${this.server.pid}) did not answer.`,
-        {},
-        { cause },
-      );
-    }
-    const payload = (await response.json()) as Record<string, unknown>;
-    if (!response.ok) {
-      const { code, message, ...details } = payload;
-      throw new RefineryError(code as never, String(message ?? response.statusText), details);
-    }
-    return payload as T;
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return callServer<T>(this.server, method, path, body);
   }
 }
 

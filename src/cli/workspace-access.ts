@@ -66,6 +66,7 @@ import type {
 } from '../store/store.js';
 import { type WorkspacePaths, workspacePaths } from '../workspace/workspace-paths.js';
 import type { WorkspaceTarget } from './main.js';
+import { callServer } from './server-call.js';
 
 function filterParams(filter: QuarantineFilter): URLSearchParams {
   const params = new URLSearchParams();
@@ -675,39 +676,13 @@ class ServerAccess implements WorkspaceAccess {
 
   async close() {}
 
-  private async call<T>(
+  private call<T>(
     method: string,
     path: string,
     body?: unknown,
-    headers: Record<string, string> = {},
+    headers?: Record<string, string>,
   ): Promise<T> {
-    const isStream = body instanceof ReadableStream;
-    let response: Response;
-    try {
-      response = await fetch(`${this.server.url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.server.token}`,
-          ...(body !== undefined && !isStream ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        ...(body === undefined ? {} : { body: isStream ? (body as ReadableStream) : JSON.stringify(body) }),
-        ...(isStream ? { duplex: 'half' } : {}),
-      } as RequestInit);
-    } catch (cause) {
-      throw new RefineryError(
-        'REFINERY_ERR_SERVER_UNREACHABLE',
-        `The server registered at ${this.server.url} (pid ${this.server.pid}) did not answer.`,
-        {},
-        { cause },
-      );
-    }
-    const payload = (await response.json()) as Record<string, unknown>;
-    if (!response.ok) {
-      const { code, message, ...details } = payload;
-      throw new RefineryError(code as never, String(message ?? response.statusText), details);
-    }
-    return payload as T;
+    return callServer<T>(this.server, method, path, body, headers);
   }
 }
 
