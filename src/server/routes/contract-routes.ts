@@ -15,6 +15,7 @@ import { quarantineExportLines } from '../../contracts/quarantine-export.js';
 import { withoutStatus } from '../../contracts/quarantine-rows.js';
 import { violationRates } from '../../contracts/violation-rates.js';
 import { RefineryError } from '../../core/errors.js';
+import { oneAtATime } from '../../core/one-at-a-time.js';
 import { revealMessage } from '../../privacy/vault/personal-fields.js';
 import type { WorkspacePrivacy } from '../../privacy/workspace-privacy.js';
 import type { QuarantinedEventRow, QuarantineFilter, Store } from '../../store/store.js';
@@ -70,12 +71,7 @@ const decisionBody = {
 /** Contracts in force, violation statistics, and the quarantine: browse, export, replay, discard. */
 export function registerContractRoutes(app: FastifyInstance, deps: ContractRouteDeps): void {
   // Decisions run one at a time: each writes the next segment of the quarantine stream.
-  let decisions: Promise<unknown> = Promise.resolve();
-  const decide = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = decisions.then(work, work);
-    decisions = next.catch(() => undefined);
-    return next;
-  };
+  const decide = oneAtATime();
 
   app.get(
     '/v1/contracts',

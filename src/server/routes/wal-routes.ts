@@ -12,6 +12,7 @@ import type { WriteAheadLog } from '../../collect/wal/write-ahead-log.js';
 import type { WorkspaceConfig } from '../../config/workspace-config.js';
 import { RefineryError } from '../../core/errors.js';
 import { isJsonObject } from '../../core/json-object.js';
+import { oneAtATime } from '../../core/one-at-a-time.js';
 import type { Store } from '../../store/store.js';
 import type { DamagedLineStatus } from '../../store/wal-format.js';
 import { audit } from '../audit-trail.js';
@@ -39,12 +40,7 @@ const LINE_PARAMS = {
  */
 export function registerWalRoutes(app: FastifyInstance, deps: WalRouteDeps): void {
   // Decisions run one at a time, so two replays of one line cannot both pass the "still held" check.
-  let decisions: Promise<unknown> = Promise.resolve();
-  const decide = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = decisions.then(work, work);
-    decisions = next.catch(() => undefined);
-    return next;
-  };
+  const decide = oneAtATime();
 
   app.get(
     '/v1/wal/damaged',
