@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { damagedRowOf } from '../damaged-line-row.js';
 import { expandRequestRecord } from '../expand-request.js';
 import {
   type BatchLoadReport,
@@ -28,7 +29,7 @@ import type {
 import type { ClickHouseConnection } from './clickhouse-connection.js';
 import { consentRowsOf } from './clickhouse-consent.js';
 import { finalRead, integer, quote, safeName, toDateTimeText } from './clickhouse-sql.js';
-import { textOrNull, toPlainRows } from './clickhouse-values.js';
+import { toPlainRows } from './clickhouse-values.js';
 
 /**
  * Events on ClickHouse. Without transactions, loading is made idempotent instead: rows are derived
@@ -123,20 +124,7 @@ export class ClickHouseEvents implements EventRepository {
        ORDER BY found_at, stream, load_seq, line_no
        LIMIT ${integer(page.offset ?? 0)}, ${integer(page.limit)}`,
     );
-    return rows.map((row) => ({
-      id: String(row.id),
-      stream: String(row.stream),
-      sequence: Number(row.load_seq),
-      lineNo: Number(row.line_no),
-      damage: String(row.damage),
-      reason: String(row.reason),
-      bytes: Number(row.bytes),
-      foundAt: String(row.found_at),
-      status: String(row.status) as DamagedLineStatus,
-      statusAt: textOrNull(row.status_at),
-      statusBy: textOrNull(row.status_by),
-      ...(row.raw === undefined ? {} : { raw: String(row.raw) }),
-    }));
+    return rows.map(damagedRowOf);
   }
 
   async countDamagedLines(): Promise<{ status: DamagedLineStatus; count: number }[]> {

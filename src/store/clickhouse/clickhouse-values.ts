@@ -11,9 +11,7 @@ export interface ClickHouseJson {
  * 64-bit integers as numbers while exact, `DateTime` as ISO 8601 UTC, JSON text left as text.
  */
 /** A column value as text, NULL kept. */
-export function textOrNull(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
-}
+export { textOrNull } from '../row-values.js';
 
 export function toPlainRows(answer: ClickHouseJson, maxRows = Number.POSITIVE_INFINITY): QueryResult {
   const columns: QueryColumn[] = answer.meta.map((column) => ({ name: column.name, type: column.type }));

@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { damagedRowOf } from '../damaged-line-row.js';
 import {
   type BatchLoadReport,
   type DamagedLineFilter,
@@ -261,23 +262,6 @@ function damagedWhere(filter: DamagedLineFilter): { where: string; params: SqlPa
     }
   }
   return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
-}
-
-function damagedRowOf(row: Record<string, unknown>): DamagedLineRow {
-  return {
-    id: String(row.id),
-    stream: String(row.stream),
-    sequence: Number(row.load_seq),
-    lineNo: Number(row.line_no),
-    damage: String(row.damage),
-    reason: String(row.reason),
-    bytes: Number(row.bytes),
-    foundAt: String(row.found_at),
-    status: String(row.status) as DamagedLineStatus,
-    statusAt: row.status_at === null || row.status_at === undefined ? null : String(row.status_at),
-    statusBy: row.status_by === null || row.status_by === undefined ? null : String(row.status_by),
-    ...(row.raw === undefined ? {} : { raw: String(row.raw) }),
-  };
 }
 
 const VIOLATIONS_SHAPE = JSON.stringify([
